@@ -1,0 +1,10 @@
+"""skae: autoencoders as scikit-learn estimators, trained by TensorFlow.
+
+TensorFlow is imported only when a model is built (``fit``, or loading a
+fitted model), so ``import skae`` stays fast.
+"""
+
+from ._tied import TiedAutoencoder
+
+__all__ = ["TiedAutoencoder"]
+__version__ = "0.1.0.dev0"

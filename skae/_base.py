@@ -1,0 +1,323 @@
+"""The shared base of every skae estimator: the scikit-learn side of the seam.
+
+:class:`BaseAutoencoder` validates parameters and data, drives training,
+and gives ``transform``, ``inverse_transform``, ``score``, ``score_samples``,
+feature names, tags and pickling once, for every estimator.  A subclass only
+declares its parameters and what differs in its network (:meth:`_architecture`).
+
+TensorFlow is imported lazily, by the first ``fit`` or unpickling of a fitted
+model, through the ``skae._tf`` sub-package.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._spec import NetworkSpec
+
+ACTIVATIONS = {"identity", "logistic", "tanh", "relu", "elu"}
+_FLOAT32_MAX = np.finfo(np.float32).max
+# Rows per call when transforming or scoring: bounds the activations' memory.
+_CHUNK_SIZE = 16384
+
+
+def _check_float32_range(X):
+    """Reject finite float64 values that would overflow the float32 network."""
+    if X.dtype == np.float64 and X.size and np.abs(X).max() > _FLOAT32_MAX:
+        raise ValueError(
+            "Input X contains infinity or a value too large for dtype('float32')."
+        )
+    return X
+
+
+def _tf_side():
+    """The TensorFlow side (networks and training), imported on first use."""
+    from ._tf import networks, training
+
+    return networks, training
+
+
+class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base class for the autoencoders: use a subclass.
+
+    A subclass defines ``__init__`` (its parameters, stored unchanged),
+    extends ``_parameter_constraints`` and implements :meth:`_architecture`.
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(ACTIVATIONS)],
+        "loss": [StrOptions({"mse", "binary_crossentropy"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # -- public API -----------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder to reconstruct X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = validate_data(self, X, dtype=(np.float64, np.float32))
+        _check_float32_range(X)
+        spec = self._network_spec(X.shape[1])
+        rng = check_random_state(self.random_state)
+
+        X_train, X_val = X, None
+        if self.early_stopping:
+            n_val = int(round(self.validation_fraction * X.shape[0]))
+            if n_val < 1 or n_val >= X.shape[0]:
+                raise ValueError(
+                    f"early_stopping with validation_fraction={self.validation_fraction}"
+                    f" cannot split {X.shape[0]} samples into a non-empty training"
+                    " and validation set; use more samples or early_stopping=False."
+                )
+            order = rng.permutation(X.shape[0])
+            X_val, X_train = X[order[:n_val]], X[order[n_val:]]
+        batch_size = self._batch_size(X_train.shape[0])
+
+        networks, training = _tf_side()
+        net_seed, train_seed = rng.randint(np.iinfo(np.int32).max, size=2)
+        net = networks.Autoencoder(spec, seed=int(net_seed))
+        try:
+            result = training.train(
+                net,
+                np.asarray(X_train, dtype=np.float32),
+                None if X_val is None else np.asarray(X_val, dtype=np.float32),
+                batch_size=batch_size,
+                max_iter=self.max_iter,
+                learning_rate=self.learning_rate_init,
+                shuffle=self.shuffle,
+                seed=int(train_seed),
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                verbose=self.verbose,
+                chunk_size=_CHUNK_SIZE,
+            )
+        except training.NonFiniteLossError as exc:
+            raise ValueError(
+                f"{type(self).__name__} training diverged: the loss became {exc.loss}"
+                f" at epoch {exc.epoch}. Scale the input (e.g. with StandardScaler,"
+                " or to [0, 1] for loss='binary_crossentropy') or lower"
+                f" learning_rate_init (now {self.learning_rate_init})."
+            ) from None
+
+        self._network = net
+        self.n_iter_ = result.n_iter
+        self.loss_curve_ = result.loss_curve
+        if self.early_stopping:
+            self.validation_scores_ = result.validation_scores
+            self.best_validation_score_ = result.best_validation_score
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = result.best_loss
+        self._set_fitted_attributes()
+        if not result.converged:
+            warnings.warn(
+                f"{type(self).__name__}: stopped after max_iter={self.max_iter} epochs"
+                " and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        return self
+
+    def transform(self, X):
+        """Encode X: the activations of the code layer.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Same dtype as X (float32 or float64).
+        """
+        X = self._validate_X(X)
+        return self._run("encode", X, X.dtype)
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=(np.float64, np.float32))
+        _check_float32_range(Z)
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"X has {Z.shape[1]} features, but {type(self).__name__}.inverse_transform"
+                f" is expecting {self.n_components} features (n_components) as input."
+            )
+        return self._run("decode", Z, Z.dtype)
+
+    def score_samples(self, X):
+        """Negative reconstruction error of each sample.
+
+        The error is the mean over features of the squared error
+        (``loss='mse'``) or of the binary cross-entropy
+        (``loss='binary_crossentropy'``).  Higher is better: unusual samples
+        (anomalies) get low scores.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), float64
+        """
+        X = self._validate_X(X)
+        return -self._run("sample_errors", X, np.float64)
+
+    def score(self, X, y=None):
+        """Negative mean reconstruction error: higher is better.
+
+        So ``GridSearchCV`` without ``scoring`` picks the model that
+        reconstructs held-out data best.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    # -- Keras access ---------------------------------------------------------
+    @property
+    def encoder_(self):
+        """A Keras model of the fitted encoder (a copy of its weights).
+
+        Plain ``Dense`` layers: it saves and loads with Keras' own format
+        (``model.save("encoder.keras")``) and no custom objects.
+        """
+        check_is_fitted(self)
+        return self._network.keras_encoder()
+
+    @property
+    def decoder_(self):
+        """A Keras model of the fitted decoder (a copy of its weights).
+
+        For tied networks the kernels are the encoder's, transposed, copied
+        into plain ``Dense`` layers.
+        """
+        check_is_fitted(self)
+        return self._network.keras_decoder()
+
+    # -- for subclasses -------------------------------------------------------
+    def _architecture(self):
+        """Network options that differ between estimators (a dict for NetworkSpec)."""
+        raise NotImplementedError
+
+    def _set_fitted_attributes(self):
+        """Set estimator-specific fitted attributes after training."""
+
+    # -- private helpers ------------------------------------------------------
+    def _network_spec(self, n_features):
+        hidden = self.hidden_layer_sizes
+        hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
+        if not all(isinstance(h, Integral) and h >= 1 for h in hidden):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes}."
+            )
+        return NetworkSpec(
+            n_features=int(n_features),
+            n_components=int(self.n_components),
+            hidden_layer_sizes=tuple(int(h) for h in hidden),
+            activation=self.activation,
+            loss=self.loss,
+            alpha=float(self.alpha),
+            **self._architecture(),
+        )
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going"
+                " to be clipped"
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _validate_X(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return _check_float32_range(X)
+
+    def _run(self, name, X, dtype):
+        """Apply a compiled network function to X, chunk by chunk, in X's precision."""
+        fn = self._network.compiled(name, X.dtype)
+        parts = [
+            fn(X[start : start + _CHUNK_SIZE]).numpy()
+            for start in range(0, X.shape[0], _CHUNK_SIZE)
+        ]
+        return np.concatenate(parts).astype(dtype, copy=False)
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    # -- pickling: weights as numpy arrays, the network rebuilt on load -------
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # may be self.__dict__ itself
+        net = state.pop("_network", None)
+        if net is not None:
+            state["_network_state"] = (net.spec, net.get_weights())
+        return state
+
+    def __setstate__(self, state):
+        saved = state.pop("_network_state", None)
+        super().__setstate__(state)
+        if saved is not None:
+            networks, _ = _tf_side()
+            spec, weights = saved
+            self._network = networks.Autoencoder(spec, weights=weights)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

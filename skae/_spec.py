@@ -1,0 +1,38 @@
+"""Plain descriptions of a network: the seam between the two worlds.
+
+The estimators (scikit-learn side) describe the network they want with a
+:class:`NetworkSpec`; the TensorFlow side builds and trains it.  Neither side
+imports the other's framework, and a spec is plain data, so it pickles.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """What to build: layer sizes, activations, weight tying and loss terms.
+
+    ``hidden_layer_sizes`` are the encoder's layers before the code layer of
+    ``n_components`` units; the decoder mirrors them.  Hidden layers (encoder
+    and decoder) use ``activation``, the code layer ``code_activation``; the
+    output layer is linear for ``loss='mse'`` and a sigmoid for
+    ``loss='binary_crossentropy'``.  With ``tied_weights`` the decoder's
+    kernels are the encoder's, transposed (only biases are its own).
+    ``penalties`` are extra loss terms as ``(name, options)`` pairs, added to
+    the reconstruction error and the L2 term ``alpha / 2 * sum(W ** 2)``.
+    """
+
+    n_features: int
+    n_components: int
+    hidden_layer_sizes: tuple = ()
+    activation: str = "identity"
+    code_activation: str = "identity"
+    loss: str = "mse"
+    tied_weights: bool = False
+    alpha: float = 0.0
+    penalties: tuple = field(default=())
+
+    @property
+    def layer_sizes(self):
+        """Encoder sizes from the input to the code layer."""
+        return (self.n_features, *self.hidden_layer_sizes, self.n_components)

@@ -1,0 +1,70 @@
+"""The TensorFlow side of skae, imported only when a model is built.
+
+Nothing here knows scikit-learn.  :func:`import_tensorflow` is the one place
+TensorFlow is imported: quietly (TensorFlow writes its start-up chatter
+straight to file descriptor 2, before its own log-level settings apply), and
+with memory growth enabled on every GPU so that several processes (for
+example ``GridSearchCV(n_jobs=2)``) can share one card.
+
+Set ``TF_CPP_MIN_LOG_LEVEL`` yourself (to ``0`` to see everything) and skae
+leaves TensorFlow's logging alone.
+"""
+
+import contextlib
+import os
+import sys
+import tempfile
+import warnings
+
+_tf = None
+
+
+@contextlib.contextmanager
+def _stderr_captured():
+    """Send file descriptor 2 to a temporary file; yield a reader of it."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lambda: (sink.seek(0), sink.read().decode(errors="replace"))[1]
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _configure(tf):
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except (RuntimeError, ValueError):
+            # Already initialised by the user's own code: their setting stands.
+            pass
+
+
+def import_tensorflow():
+    """Import TensorFlow once, quietly, and configure GPUs; return the module."""
+    global _tf
+    if _tf is not None:
+        return _tf
+    if "tensorflow" in sys.modules or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        # The user imported TensorFlow or chose a log level: do not interfere.
+        import tensorflow as tf
+
+        _configure(tf)
+    else:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        with _stderr_captured() as captured, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                import tensorflow as tf
+
+                _configure(tf)
+            except Exception as exc:
+                raise ImportError(
+                    "skae could not import TensorFlow. What TensorFlow printed:\n"
+                    + captured()
+                ) from exc
+    _tf = tf
+    return tf

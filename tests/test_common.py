@@ -1,0 +1,16 @@
+"""scikit-learn's own estimator checks, over every skae estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skae import TiedAutoencoder
+
+# Few epochs keep the ~70 checks fast; each check still fits real networks.
+ESTIMATORS = [
+    TiedAutoencoder(max_iter=5, random_state=0),
+    TiedAutoencoder(hidden_layer_sizes=(), activation="identity", max_iter=5, random_state=0),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
