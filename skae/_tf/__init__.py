@@ -54,17 +54,23 @@ def import_tensorflow():
 
         _configure(tf)
     else:
+        # TensorFlow reads the level once, at its first log line (during the
+        # import); the variable is removed again so that child processes
+        # (joblib workers) do not take it for the user's own choice.
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-        with _stderr_captured() as captured, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                import tensorflow as tf
+        try:
+            with _stderr_captured() as captured, warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    import tensorflow as tf
 
-                _configure(tf)
-            except Exception as exc:
-                raise ImportError(
-                    "skae could not import TensorFlow. What TensorFlow printed:\n"
-                    + captured()
-                ) from exc
+                    _configure(tf)
+                except Exception as exc:
+                    raise ImportError(
+                        "skae could not import TensorFlow. What TensorFlow printed:\n"
+                        + captured()
+                    ) from exc
+        finally:
+            del os.environ["TF_CPP_MIN_LOG_LEVEL"]
     _tf = tf
     return tf
