@@ -290,9 +290,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _run(self, name, X, dtype):
         """Apply a compiled network function to X, chunk by chunk, in X's precision."""
-        fn = self._network.compiled(name, X.dtype)
         parts = [
-            fn(X[start : start + _CHUNK_SIZE]).numpy()
+            self._network.run(name, X[start : start + _CHUNK_SIZE]).numpy()
             for start in range(0, X.shape[0], _CHUNK_SIZE)
         ]
         return np.concatenate(parts).astype(dtype, copy=False)

@@ -113,3 +113,17 @@ def test_keras_models_reproduce_transform_and_inverse_transform(digits):
     np.testing.assert_allclose(
         ae.decoder_.predict(Z, verbose=0), ae.inverse_transform(Z), rtol=1e-4, atol=1e-5
     )
+
+
+def test_refitting_an_architecture_reuses_its_compiled_functions(rng, caplog):
+    from skae._tf import networks, training
+
+    X = rng.normal(size=(300, 6))
+    for i in range(6):  # as cross-validation does: new data sizes, new models
+        ae = TiedAutoencoder(2, hidden_layer_sizes=(5,), max_iter=2, random_state=i)
+        ae.fit(X[: 150 + 25 * i]).transform(X[: 10 + i])
+    spec = ae._network.spec
+    # One trace for the first shape, one relaxed to any number of rows.
+    assert training.epoch_function(spec, True).experimental_get_tracing_count() <= 2
+    assert networks.compiled("encode", spec, "float64").experimental_get_tracing_count() <= 2
+    assert "retracing" not in caplog.text

@@ -11,6 +11,7 @@ leaves TensorFlow's logging alone.
 """
 
 import contextlib
+import logging
 import os
 import sys
 import tempfile
@@ -34,7 +35,22 @@ def _stderr_captured():
             os.close(saved)
 
 
+class _OwnRetracingFilter(logging.Filter):
+    """Drop TensorFlow's retracing warning for skae's own compiled functions.
+
+    skae compiles one function per network architecture on purpose, and
+    TensorFlow counts the traces of all of them together (it keys on the
+    Python code object), so it would warn about a grid search over layer
+    sizes.  The user's own functions keep their warning.
+    """
+
+    def filter(self, record):
+        msg = record.getMessage()
+        return not ("triggered tf.function retracing" in msg and "<function skae." in msg)
+
+
 def _configure(tf):
+    logging.getLogger("tensorflow").addFilter(_OwnRetracingFilter())
     for gpu in tf.config.list_physical_devices("GPU"):
         try:
             tf.config.experimental.set_memory_growth(gpu, True)

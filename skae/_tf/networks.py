@@ -5,7 +5,14 @@ tied decoder really uses the encoder's kernel variable (transposed), there is
 no layer object that has to be serialised, and the weights round-trip as a
 list of numpy arrays.  Initial weights come from a numpy generator seeded by
 the caller: no TensorFlow global seed is touched.
+
+The forward pass and losses are functions of ``(spec, params, x)``, compiled
+once per spec (and dtype) and cached: fitting the same architecture again,
+as cross-validation and grid search do hundreds of times, reuses the traced
+graph with the new model's variables passed in as arguments.
 """
+
+import functools
 
 import numpy as np
 
@@ -40,8 +47,99 @@ def initial_kernel(rng, fan_in, fan_out, activation):
     return rng.uniform(-limit, limit, size=(fan_in, fan_out))
 
 
+def unpack(spec, params):
+    """Split the flat parameter list into (encoder kernels, encoder biases,
+    decoder kernels or None when tied, decoder biases)."""
+    n_layers = len(spec.layer_sizes) - 1
+    enc_W = params[0 : 2 * n_layers : 2]
+    enc_b = params[1 : 2 * n_layers : 2]
+    dec = params[2 * n_layers :]
+    if spec.tied_weights:
+        return enc_W, enc_b, None, dec
+    return enc_W, enc_b, dec[0::2], dec[1::2]
+
+
+def _activations(spec):
+    n_layers = len(spec.layer_sizes) - 1
+    encoder = [spec.activation] * (n_layers - 1) + [spec.code_activation]
+    decoder = [spec.activation] * (n_layers - 1) + ["identity"]  # last: output logits
+    return encoder, decoder
+
+
+def encode(spec, params, x):
+    enc_W, enc_b, _, _ = unpack(spec, params)
+    for W, b, act in zip(enc_W, enc_b, _activations(spec)[0]):
+        x = ACTIVATIONS[act](tf.matmul(x, tf.cast(W, x.dtype)) + tf.cast(b, x.dtype))
+    return x
+
+
+def decode_logits(spec, params, z):
+    enc_W, _, dec_W, dec_b = unpack(spec, params)
+    n_layers = len(enc_W)
+    for j, act in enumerate(_activations(spec)[1]):
+        if dec_W is None:
+            # Tied: the encoder's kernel variable itself, transposed.
+            W = enc_W[n_layers - 1 - j]
+            z = tf.matmul(z, tf.cast(W, z.dtype), transpose_b=True)
+        else:
+            z = tf.matmul(z, tf.cast(dec_W[j], z.dtype))
+        z = ACTIVATIONS[act](z + tf.cast(dec_b[j], z.dtype))
+    return z
+
+
+def decode(spec, params, z):
+    out = decode_logits(spec, params, z)
+    return tf.sigmoid(out) if spec.loss == "binary_crossentropy" else out
+
+
+def reconstruction_errors(spec, x, logits):
+    """Per-sample reconstruction error, averaged over the features."""
+    if spec.loss == "binary_crossentropy":
+        err = tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits)
+    else:
+        err = tf.math.squared_difference(logits, x)
+    return tf.reduce_mean(err, axis=1)
+
+
+def sample_errors(spec, params, x):
+    return reconstruction_errors(spec, x, decode_logits(spec, params, encode(spec, params, x)))
+
+
+def objective(spec, params, x, seed):
+    """The training loss on one batch: mean reconstruction error plus penalties.
+
+    ``seed`` (shape [2], int64) is for stochastic terms such as input
+    corruption; the plain autoencoder does not use it.
+    """
+    logits = decode_logits(spec, params, encode(spec, params, x))
+    loss = tf.reduce_mean(reconstruction_errors(spec, x, logits))
+    if spec.alpha:
+        enc_W, _, dec_W, _ = unpack(spec, params)
+        l2 = tf.add_n([tf.reduce_sum(tf.square(W)) for W in list(enc_W) + list(dec_W or [])])
+        loss = loss + 0.5 * spec.alpha * l2
+    return loss
+
+
+_INFERENCE = {"encode": encode, "decode": decode, "sample_errors": sample_errors}
+
+
+@functools.lru_cache(maxsize=64)
+def compiled(name, spec, dtype):
+    """``name``'s function for ``spec`` and input ``dtype``, compiled once.
+
+    Called as ``fn(params, x)``; only the batch dimension of ``x`` varies.
+    """
+    fn = _INFERENCE[name]
+
+    def run(params, x):
+        return fn(spec, params, x)
+
+    run.__qualname__ = f"skae.{name}"  # see skae._tf._OwnRetracingFilter
+    return tf.function(run, reduce_retracing=True)
+
+
 class Autoencoder(tf.Module):
-    """Encoder and decoder stacks with their loss terms.
+    """The variables of one network, and its forward pass.
 
     Parameters
     ----------
@@ -57,110 +155,34 @@ class Autoencoder(tf.Module):
         self.spec = spec
         sizes = spec.layer_sizes
         n_layers = len(sizes) - 1
-        self.encoder_activations = [spec.activation] * (n_layers - 1) + [
-            spec.code_activation
-        ]
-        # The decoder mirrors the encoder; its last layer gives the output.
-        self.decoder_activations = [spec.activation] * (n_layers - 1) + ["identity"]
-
+        enc_act, dec_act = _activations(spec)
         rng = np.random.default_rng(seed)
         init = []
         for i in range(n_layers):
-            act = self.encoder_activations[i]
-            init.append(initial_kernel(rng, sizes[i], sizes[i + 1], act))
+            init.append(initial_kernel(rng, sizes[i], sizes[i + 1], enc_act[i]))
             init.append(np.zeros(sizes[i + 1]))
-        for i in reversed(range(n_layers)):
+        for j, i in enumerate(reversed(range(n_layers))):
             if not spec.tied_weights:
-                act = self.decoder_activations[n_layers - 1 - i]
-                init.append(initial_kernel(rng, sizes[i + 1], sizes[i], act))
+                init.append(initial_kernel(rng, sizes[i + 1], sizes[i], dec_act[j]))
             init.append(np.zeros(sizes[i]))
         if weights is not None:
             if [np.shape(w) for w in weights] != [w.shape for w in init]:
                 raise ValueError("The weights do not fit this network's shapes.")
             init = weights
-
         self.trainable = [
             tf.Variable(np.asarray(w, dtype=np.float32), name=f"w{i}")
             for i, w in enumerate(init)
         ]
-        self.encoder_kernels = self.trainable[0 : 2 * n_layers : 2]
-        self.encoder_biases = self.trainable[1 : 2 * n_layers : 2]
-        decoder = self.trainable[2 * n_layers :]
-        if spec.tied_weights:
-            self.decoder_kernels = None
-            self.decoder_biases = decoder
-        else:
-            self.decoder_kernels = decoder[0::2]
-            self.decoder_biases = decoder[1::2]
+        (
+            self.encoder_kernels,
+            self.encoder_biases,
+            self.decoder_kernels,
+            self.decoder_biases,
+        ) = unpack(spec, self.trainable)
 
-        # Inference runs in the input's precision: float32 input in float32,
-        # float64 input in float64 (then a row's result does not depend on
-        # which other rows share its batch, to float64 precision).
-        self._compiled = {}
-
-    def compiled(self, name, dtype):
-        """A compiled inference function ('encode', 'decode', 'sample_errors')."""
-        key = (name, np.dtype(dtype).name)
-        if key not in self._compiled:
-            spec = [tf.TensorSpec([None, None], tf.as_dtype(np.dtype(dtype)))]
-            self._compiled[key] = tf.function(
-                getattr(self, "_" + name), input_signature=spec
-            )
-        return self._compiled[key]
-
-    # -- forward pass ---------------------------------------------------------
-    def _encode(self, x):
-        for W, b, act in zip(
-            self.encoder_kernels, self.encoder_biases, self.encoder_activations
-        ):
-            x = ACTIVATIONS[act](tf.matmul(x, tf.cast(W, x.dtype)) + tf.cast(b, x.dtype))
-        return x
-
-    def _decode_logits(self, z):
-        n_layers = len(self.encoder_kernels)
-        for j in range(n_layers):
-            if self.decoder_kernels is None:
-                # Tied: the encoder's kernel variable itself, transposed.
-                W = self.encoder_kernels[n_layers - 1 - j]
-                z = tf.matmul(z, tf.cast(W, z.dtype), transpose_b=True)
-            else:
-                z = tf.matmul(z, tf.cast(self.decoder_kernels[j], z.dtype))
-            z = z + tf.cast(self.decoder_biases[j], z.dtype)
-            if j < n_layers - 1:
-                z = ACTIVATIONS[self.decoder_activations[j]](z)
-        return z
-
-    def _decode(self, z):
-        out = self._decode_logits(z)
-        if self.spec.loss == "binary_crossentropy":
-            out = tf.sigmoid(out)
-        return out
-
-    # -- losses ---------------------------------------------------------------
-    def _reconstruction_errors(self, x, logits):
-        """Per-sample reconstruction error, averaged over the features."""
-        if self.spec.loss == "binary_crossentropy":
-            err = tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits)
-        else:
-            err = tf.math.squared_difference(logits, x)
-        return tf.reduce_mean(err, axis=1)
-
-    def _sample_errors(self, x):
-        return self._reconstruction_errors(x, self._decode_logits(self._encode(x)))
-
-    def objective(self, x, seed):
-        """The training loss on one batch: reconstruction plus penalties.
-
-        ``seed`` (shape [2], int64) is for stochastic terms such as input
-        corruption; the plain autoencoder does not use it.
-        """
-        logits = self._decode_logits(self._encode(x))
-        loss = tf.reduce_mean(self._reconstruction_errors(x, logits))
-        if self.spec.alpha:
-            kernels = list(self.encoder_kernels) + list(self.decoder_kernels or [])
-            l2 = tf.add_n([tf.reduce_sum(tf.square(W)) for W in kernels])
-            loss = loss + 0.5 * self.spec.alpha * l2
-        return loss
+    def run(self, name, x):
+        """Apply 'encode', 'decode' or 'sample_errors' to x, in x's precision."""
+        return compiled(name, self.spec, tf.as_dtype(x.dtype).name)(self.trainable, x)
 
     # -- weights --------------------------------------------------------------
     def get_weights(self):
@@ -171,7 +193,8 @@ class Autoencoder(tf.Module):
             v.assign(w)
 
     # -- Keras export ---------------------------------------------------------
-    def _keras_stack(self, name, in_dim, kernels, biases, activations):
+    @staticmethod
+    def _keras_stack(name, in_dim, kernels, biases, activations):
         keras = tf.keras
         layers = [keras.Input(shape=(in_dim,))]
         for i, (W, act) in enumerate(zip(kernels, activations)):
@@ -190,7 +213,7 @@ class Autoencoder(tf.Module):
             self.spec.n_features,
             [W.numpy() for W in self.encoder_kernels],
             [b.numpy() for b in self.encoder_biases],
-            self.encoder_activations,
+            _activations(self.spec)[0],
         )
 
     def keras_decoder(self):
@@ -198,7 +221,7 @@ class Autoencoder(tf.Module):
             kernels = [W.numpy().T for W in reversed(self.encoder_kernels)]
         else:
             kernels = [W.numpy() for W in self.decoder_kernels]
-        activations = list(self.decoder_activations)
+        activations = _activations(self.spec)[1]
         if self.spec.loss == "binary_crossentropy":
             activations[-1] = "logistic"
         return self._keras_stack(

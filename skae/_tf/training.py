@@ -11,13 +11,13 @@ whose seeds derive from the caller's integer seed and the epoch number: the
 same seed gives the same training run, and no global seed is set.
 """
 
-import math
+import functools
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import import_tensorflow
+from . import import_tensorflow, networks
 
 tf = import_tensorflow()
 
@@ -32,73 +32,73 @@ class NonFiniteLossError(ArithmeticError):
 
 
 class Adam:
-    """Adam (Kingma & Ba, 2015) on a list of variables, one fused op per variable."""
+    """Adam's state (Kingma & Ba, 2015) for a list of variables."""
 
-    def __init__(self, variables, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
-        self.variables = variables
-        self.learning_rate = learning_rate
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+    beta_1, beta_2, epsilon = 0.9, 0.999, 1e-8
+
+    def __init__(self, variables, learning_rate):
+        self.learning_rate = tf.constant(learning_rate, tf.float32)
         self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
         self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
-        self.beta_1_power = tf.Variable(1.0, trainable=False)
-        self.beta_2_power = tf.Variable(1.0, trainable=False)
+        self.powers = [tf.Variable(1.0, trainable=False), tf.Variable(1.0, trainable=False)]
 
-    def apply(self, grads):
-        b1p = self.beta_1_power.assign(self.beta_1_power * self.beta_1)
-        b2p = self.beta_2_power.assign(self.beta_2_power * self.beta_2)
-        for var, m, v, g in zip(self.variables, self.m, self.v, grads):
+    @classmethod
+    def update(cls, params, grads, m, v, powers, learning_rate):
+        """One step: a fused kernel per variable (as Keras 2 did on TensorFlow)."""
+        b1p = powers[0].assign(powers[0] * cls.beta_1)
+        b2p = powers[1].assign(powers[1] * cls.beta_2)
+        for var, m_i, v_i, g in zip(params, m, v, grads):
             tf.raw_ops.ResourceApplyAdam(
                 var=var.handle,
-                m=m.handle,
-                v=v.handle,
+                m=m_i.handle,
+                v=v_i.handle,
                 beta1_power=b1p,
                 beta2_power=b2p,
-                lr=tf.constant(self.learning_rate, tf.float32),
-                beta1=tf.constant(self.beta_1, tf.float32),
-                beta2=tf.constant(self.beta_2, tf.float32),
-                epsilon=tf.constant(self.epsilon, tf.float32),
+                lr=learning_rate,
+                beta1=tf.constant(cls.beta_1, tf.float32),
+                beta2=tf.constant(cls.beta_2, tf.float32),
+                epsilon=tf.constant(cls.epsilon, tf.float32),
                 grad=g,
             )
 
 
-def make_epoch_function(net, optimizer, n_samples, batch_size, shuffle):
-    """A compiled function ``epoch(X, seed) -> mean training loss``."""
-    n_batches = math.ceil(n_samples / batch_size)
-    variables = net.trainable
+@functools.lru_cache(maxsize=64)
+def epoch_function(spec, shuffle):
+    """A compiled epoch for ``spec``, shared by every model of that spec.
 
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec([None, None], tf.float32),
-            tf.TensorSpec([2], tf.int64),
-        ]
-    )
-    def epoch(X, seed):
+    ``epoch(X, seed, batch_size, params, m, v, powers, learning_rate)``
+    returns the mean training loss over the epoch's batches (weighted by
+    their sizes); every row is used, the last batch being smaller when
+    ``batch_size`` does not divide the number of rows.
+    """
+
+    def epoch(X, seed, batch_size, params, m, v, powers, learning_rate):
         n = tf.shape(X)[0]
         if shuffle:
-            keys = tf.random.stateless_uniform([n], seed=seed)
-            order = tf.argsort(keys)
+            order = tf.argsort(tf.random.stateless_uniform([n], seed=seed))
         else:
             order = tf.range(n)
+        n_batches = (n + batch_size - 1) // batch_size
         total = tf.constant(0.0, tf.float32)
         for i in tf.range(n_batches):
-            idx = order[i * batch_size : (i + 1) * batch_size]
-            xb = tf.gather(X, idx)
+            xb = tf.gather(X, order[i * batch_size : (i + 1) * batch_size])
             batch_seed = tf.random.experimental.stateless_fold_in(seed, i)
             with tf.GradientTape() as tape:
-                loss = net.objective(xb, batch_seed)
-            grads = tape.gradient(loss, variables)
-            optimizer.apply(grads)
+                loss = networks.objective(spec, params, xb, batch_seed)
+            grads = tape.gradient(loss, params)
+            Adam.update(params, grads, m, v, powers, learning_rate)
             total += loss * tf.cast(tf.shape(xb)[0], tf.float32)
         return total / tf.cast(n, tf.float32)
 
-    return epoch
+    epoch.__qualname__ = "skae.epoch"  # see skae._tf._OwnRetracingFilter
+    return tf.function(epoch, reduce_retracing=True)
 
 
 def mean_error(net, X, chunk_size):
     """Mean per-sample reconstruction error of a float32 tensor."""
     total = 0.0
     for start in range(0, int(X.shape[0]), chunk_size):
-        total += float(tf.reduce_sum(net.compiled("sample_errors", "float32")(X[start : start + chunk_size])))
+        total += float(tf.reduce_sum(net.run("sample_errors", X[start : start + chunk_size])))
     return total / int(X.shape[0])
 
 
@@ -139,15 +139,19 @@ def train(
     start = time.perf_counter()
     X = tf.convert_to_tensor(X, tf.float32)
     X_val = None if X_val is None else tf.convert_to_tensor(X_val, tf.float32)
-    optimizer = Adam(net.trainable, learning_rate)
-    run_epoch = make_epoch_function(net, optimizer, int(X.shape[0]), batch_size, shuffle)
+    opt = Adam(net.trainable, learning_rate)
+    run_epoch = epoch_function(net.spec, bool(shuffle))
+    batch_size = tf.constant(batch_size, tf.int32)
     seeds = np.random.default_rng(seed).integers(0, 2**62, size=(max_iter, 2))
 
     result = TrainingResult()
     best_weights = None
     no_improvement = 0
     for it in range(max_iter):
-        loss = float(run_epoch(X, tf.constant(seeds[it], tf.int64)))
+        seed_it = tf.constant(seeds[it], tf.int64)
+        loss = float(
+            run_epoch(X, seed_it, batch_size, net.trainable, opt.m, opt.v, opt.powers, opt.learning_rate)
+        )
         if not np.isfinite(loss):
             raise NonFiniteLossError(it + 1, loss)
         result.loss_curve.append(loss)
