@@ -4,7 +4,9 @@ TensorFlow is imported only when a model is built (``fit``, or loading a
 fitted model), so ``import skae`` stays fast.
 """
 
+from ._denoising import DenoisingAutoencoder
+from ._sparse import SparseAutoencoder
 from ._tied import TiedAutoencoder
 
-__all__ = ["TiedAutoencoder"]
+__all__ = ["DenoisingAutoencoder", "SparseAutoencoder", "TiedAutoencoder"]
 __version__ = "0.1.0.dev0"

@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from . import TiedAutoencoder
+from . import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder
 
 
 def methods(k, max_iter):
@@ -37,6 +37,20 @@ def methods(k, max_iter):
             TiedAutoencoder(
                 k, hidden_layer_sizes=(128, 64), learning_rate_init=3e-3,
                 max_iter=max_iter, random_state=0,
+            ),
+        ),
+        (
+            "SparseAutoencoder (128,) KL p=0.1",
+            SparseAutoencoder(
+                k, hidden_layer_sizes=(128,), learning_rate_init=3e-3,
+                max_iter=max_iter, random_state=0,
+            ),
+        ),
+        (
+            "DenoisingAutoencoder (128, 64) σ=0.5",
+            DenoisingAutoencoder(
+                k, hidden_layer_sizes=(128, 64), noise="gaussian", noise_level=0.5,
+                learning_rate_init=3e-3, max_iter=max_iter, random_state=0,
             ),
         ),
     ]

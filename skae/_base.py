@@ -32,6 +32,68 @@ _FLOAT32_MAX = np.finfo(np.float32).max
 _CHUNK_SIZE = 16384
 
 
+# Docstring sections every estimator shares (numpydoc, indented for a class body).
+_DOC_NETWORK = """\
+    hidden_layer_sizes : array-like of int, default={hidden}
+        Encoder layers before the code layer; the decoder mirrors them.{hidden_note}
+    activation : {{'identity', 'logistic', 'tanh', 'relu', 'elu'}}, default='elu'
+        Activation of the hidden layers (encoder and decoder). ReLU/ELU layers
+        start from He initialisation, the others from Glorot.
+    loss : {{'mse', 'binary_crossentropy'}}, default='mse'
+        Reconstruction error. 'binary_crossentropy' is for data in [0, 1]:
+        the output goes through a sigmoid."""
+
+_DOC_TRAINING = """\
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the kernels: ``alpha / 2 * sum(W ** 2)``
+        is added to the loss.
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size; 'auto' means ``min(200, n_samples)``.
+    learning_rate_init : float, default=1e-3
+        Adam's step size.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Training stops when the loss (or the validation score, with
+        ``early_stopping``) has not improved by at least ``tol`` for more than
+        ``n_iter_no_change`` consecutive epochs.
+    n_iter_no_change : int, default=10
+        See ``tol``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop on its
+        reconstruction score, and restore the best epoch's weights.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out when ``early_stopping``.
+    shuffle : bool, default=True
+        Shuffle the samples every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, shuffling, noise and the validation split.
+        An int gives the same model on every fit. No global seed is changed.
+    verbose : bool or int, default=False
+        Print the loss after every epoch."""
+
+_DOC_ATTRIBUTES = """\
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+    n_iter_ : int
+        Number of epochs run.
+    loss_curve_ : list of float
+        Training loss (with every penalty term) after each epoch.
+    best_loss_ : float or None
+        Lowest training loss; None with ``early_stopping``.
+    validation_scores_ : list of float
+        With ``early_stopping``: the validation score (negative mean
+        reconstruction error) after each epoch.
+    best_validation_score_ : float
+        With ``early_stopping``: the best validation score.
+    encoder_ : keras.Model
+        A Keras model of the encoder (a copy of the fitted weights).
+    decoder_ : keras.Model
+        A Keras model of the decoder (a copy of the fitted weights)."""
+
+
 def _check_float32_range(X):
     """Reject finite float64 values that would overflow the float32 network."""
     if X.dtype == np.float64 and X.size and np.abs(X).max() > _FLOAT32_MAX:
@@ -143,7 +205,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.best_loss_ = None
         else:
             self.best_loss_ = result.best_loss
-        self._set_fitted_attributes()
+        self._set_fitted_attributes(X)
         if not result.converged:
             warnings.warn(
                 f"{type(self).__name__}: stopped after max_iter={self.max_iter} epochs"
@@ -252,8 +314,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Network options that differ between estimators (a dict for NetworkSpec)."""
         raise NotImplementedError
 
-    def _set_fitted_attributes(self):
-        """Set estimator-specific fitted attributes after training."""
+    def _set_fitted_attributes(self, X):
+        """Set estimator-specific fitted attributes after training on X."""
 
     # -- private helpers ------------------------------------------------------
     def _network_spec(self, n_features):

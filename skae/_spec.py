@@ -19,7 +19,11 @@ class NetworkSpec:
     ``loss='binary_crossentropy'``.  With ``tied_weights`` the decoder's
     kernels are the encoder's, transposed (only biases are its own).
     ``penalties`` are extra loss terms as ``(name, options)`` pairs, added to
-    the reconstruction error and the L2 term ``alpha / 2 * sum(W ** 2)``.
+    the reconstruction error and the L2 term ``alpha / 2 * sum(W ** 2)``:
+    ``("kl_sparsity", target, weight)`` is ``weight * sum_j KL(target || mean
+    activation of code unit j over the batch)``.  ``corruption``, when given,
+    is ``(kind, level)`` with kind 'gaussian', 'dropout' or 'masking': the
+    input is corrupted during training only, the target stays clean.
     """
 
     n_features: int
@@ -31,6 +35,7 @@ class NetworkSpec:
     tied_weights: bool = False
     alpha: float = 0.0
     penalties: tuple = field(default=())
+    corruption: tuple = ()
 
     @property
     def layer_sizes(self):

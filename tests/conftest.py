@@ -10,6 +10,11 @@ import pytest  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
+from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder  # noqa: E402
+
+# Every estimator, for the tests of what the shared base promises to all.
+ALL_ESTIMATORS = [TiedAutoencoder, SparseAutoencoder, DenoisingAutoencoder]
+
 
 @pytest.fixture(scope="session")
 def digits():

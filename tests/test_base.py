@@ -6,12 +6,17 @@ from sklearn.utils import check_random_state
 
 from skae import TiedAutoencoder
 
+from .conftest import ALL_ESTIMATORS
 
-def test_same_seed_same_model_different_seed_different_model(digits):
+each_estimator = pytest.mark.parametrize("Estimator", ALL_ESTIMATORS, ids=lambda c: c.__name__)
+
+
+@each_estimator
+def test_same_seed_same_model_different_seed_different_model(digits, Estimator):
     kw = dict(n_components=3, hidden_layer_sizes=(16,), max_iter=5)
-    a = TiedAutoencoder(random_state=7, **kw).fit_transform(digits)
-    b = TiedAutoencoder(random_state=7, **kw).fit_transform(digits)
-    c = TiedAutoencoder(random_state=8, **kw).fit_transform(digits)
+    a = Estimator(random_state=7, **kw).fit_transform(digits)
+    b = Estimator(random_state=7, **kw).fit_transform(digits)
+    c = Estimator(random_state=8, **kw).fit_transform(digits)
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
 
@@ -72,10 +77,11 @@ def test_verbose_prints_progress(digits, capsys):
     assert "Iteration 1, loss = " in out and "Iteration 3, loss = " in out
 
 
+@each_estimator
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_output_dtype_follows_input(digits, dtype):
+def test_output_dtype_follows_input(digits, dtype, Estimator):
     X = digits.astype(dtype)
-    ae = TiedAutoencoder(3, max_iter=2, random_state=0).fit(X)
+    ae = Estimator(3, max_iter=2, random_state=0).fit(X)
     Z = ae.transform(X)
     assert Z.dtype == dtype
     assert ae.inverse_transform(Z).dtype == dtype
@@ -87,26 +93,31 @@ def test_int_input_is_converted_to_float64(digits):
     assert TiedAutoencoder(2, max_iter=2, random_state=0).fit_transform(X).dtype == np.float64
 
 
-def test_pandas_output_and_feature_names(digits):
-    pd = pytest.importorskip("pandas")
+@each_estimator
+def test_pandas_output_and_feature_names(digits, Estimator):
+    import pandas as pd  # in the test extra
+
     df = pd.DataFrame(digits[:, :5], columns=[f"px{i}" for i in range(5)])
-    ae = TiedAutoencoder(3, max_iter=2, random_state=0).set_output(transform="pandas")
+    ae = Estimator(3, max_iter=2, random_state=0).set_output(transform="pandas")
     out = ae.fit_transform(df)
-    assert list(out.columns) == ["tiedautoencoder0", "tiedautoencoder1", "tiedautoencoder2"]
+    prefix = Estimator.__name__.lower()
+    assert list(out.columns) == [f"{prefix}0", f"{prefix}1", f"{prefix}2"]
     assert list(ae.feature_names_in_) == list(df.columns)
     assert list(ae.get_feature_names_out()) == list(out.columns)
 
 
-def test_divergence_is_a_clear_error_not_nan_weights(rng):
+@each_estimator
+def test_divergence_is_a_clear_error_not_nan_weights(rng, Estimator):
     X = rng.normal(size=(50, 4)) * 1e20  # finite in float32, but its squares are not
-    ae = TiedAutoencoder(2, max_iter=5, random_state=0)
+    ae = Estimator(2, max_iter=5, random_state=0)
     with pytest.raises(ValueError, match="diverged.*Scale the input.*learning_rate_init"):
         ae.fit(X)
     assert not hasattr(ae, "n_iter_")  # nothing half-fitted is left behind
 
 
-def test_keras_models_reproduce_transform_and_inverse_transform(digits):
-    ae = TiedAutoencoder(4, hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(digits)
+@each_estimator
+def test_keras_models_reproduce_transform_and_inverse_transform(digits, Estimator):
+    ae = Estimator(4, hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(digits)
     X = digits[:20].astype(np.float32)
     Z = ae.transform(X)
     np.testing.assert_allclose(ae.encoder_.predict(X, verbose=0), Z, rtol=1e-4, atol=1e-5)

@@ -2,12 +2,16 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import TiedAutoencoder
+from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder
 
 # Few epochs keep the ~70 checks fast; each check still fits real networks.
 ESTIMATORS = [
     TiedAutoencoder(max_iter=5, random_state=0),
     TiedAutoencoder(hidden_layer_sizes=(), activation="identity", max_iter=5, random_state=0),
+    SparseAutoencoder(n_components=8, max_iter=5, random_state=0),
+    SparseAutoencoder(n_components=6, hidden_layer_sizes=(5,), tied_weights=True, max_iter=5, random_state=0),
+    DenoisingAutoencoder(max_iter=5, random_state=0),
+    DenoisingAutoencoder(noise="masking", noise_level=0.3, tied_weights=True, max_iter=5, random_state=0),
 ]
 
 

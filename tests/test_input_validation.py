@@ -6,12 +6,16 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from skae import TiedAutoencoder
+from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder
+
+from .conftest import ALL_ESTIMATORS
+
+each_estimator = pytest.mark.parametrize("Estimator", ALL_ESTIMATORS, ids=lambda c: c.__name__)
 
 
-@pytest.fixture(scope="module")
-def fitted(digits):
-    return TiedAutoencoder(3, max_iter=2, random_state=0).fit(digits)
+@pytest.fixture(scope="module", params=ALL_ESTIMATORS, ids=lambda c: c.__name__)
+def fitted(request, digits):
+    return request.param(3, max_iter=2, random_state=0).fit(digits)
 
 
 @pytest.mark.parametrize(
@@ -26,9 +30,10 @@ def fitted(digits):
         (np.array([[1e39, 0.0], [0.0, 1.0]]), ValueError, "too large for dtype('float32')"),
     ],
 )
-def test_bad_training_data(X, error, message):
+@each_estimator
+def test_bad_training_data(X, error, message, Estimator):
     with pytest.raises(error, match=re.escape(message)):
-        TiedAutoencoder(max_iter=1).fit(X)
+        Estimator(max_iter=1).fit(X)
 
 
 @pytest.mark.parametrize(
@@ -44,21 +49,41 @@ def test_bad_training_data(X, error, message):
         ({"early_stopping": True, "validation_fraction": 0.01}, "cannot split 5 samples"),
     ],
 )
-def test_bad_parameters_are_named(params, message):
+@each_estimator
+def test_bad_parameters_are_named(params, message, Estimator):
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    message = message.replace("TiedAutoencoder", Estimator.__name__)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Estimator(max_iter=1, **params).fit(X)
+
+
+@pytest.mark.parametrize(
+    "Estimator, params, message",
+    [
+        (SparseAutoencoder, {"sparsity_target": 1.0}, "The 'sparsity_target' parameter of SparseAutoencoder must be a float in the range (0.0, 1.0). Got 1.0 instead."),
+        (SparseAutoencoder, {"sparsity_weight": -0.1}, "The 'sparsity_weight' parameter of SparseAutoencoder must be a float in the range [0.0, inf). Got -0.1 instead."),
+        (DenoisingAutoencoder, {"noise": "salt"}, "The 'noise' parameter of DenoisingAutoencoder must be a str among"),
+        (DenoisingAutoencoder, {"noise_level": -1.0}, "The 'noise_level' parameter of DenoisingAutoencoder must be a float in the range [0.0, inf)"),
+        (DenoisingAutoencoder, {"noise": "dropout", "noise_level": 1.0}, "noise_level must be in [0, 1) for noise='dropout' (the fraction of entries zeroed), got 1.0."),
+    ],
+)
+def test_bad_estimator_specific_parameters(Estimator, params, message):
     X = np.random.default_rng(0).normal(size=(5, 3))
     with pytest.raises(ValueError, match=re.escape(message)):
-        TiedAutoencoder(max_iter=1, **params).fit(X)
+        Estimator(max_iter=1, **params).fit(X)
 
 
 def test_wrong_number_of_features(fitted):
-    with pytest.raises(ValueError, match="X has 5 features, but TiedAutoencoder is expecting 64 features as input"):
+    name = type(fitted).__name__
+    with pytest.raises(ValueError, match=f"X has 5 features, but {name} is expecting 64 features as input"):
         fitted.transform(np.zeros((2, 5)))
     with pytest.raises(ValueError, match="X has 5 features"):
         fitted.score_samples(np.zeros((2, 5)))
 
 
 def test_wrong_code_width_in_inverse_transform(fitted):
-    with pytest.raises(ValueError, match=re.escape("X has 4 features, but TiedAutoencoder.inverse_transform is expecting 3 features (n_components)")):
+    name = type(fitted).__name__
+    with pytest.raises(ValueError, match=re.escape(f"X has 4 features, but {name}.inverse_transform is expecting 3 features (n_components)")):
         fitted.inverse_transform(np.zeros((2, 4)))
     with pytest.raises(ValueError, match="NaN"):
         fitted.inverse_transform(np.full((2, 3), np.nan))
@@ -71,10 +96,11 @@ def test_bad_data_after_fit(fitted):
         fitted.transform(np.full((2, 64), 1e300))
 
 
+@each_estimator
 @pytest.mark.parametrize("method", ["transform", "inverse_transform", "score", "score_samples"])
-def test_use_before_fit(method):
-    with pytest.raises(NotFittedError, match="This TiedAutoencoder instance is not fitted yet"):
-        getattr(TiedAutoencoder(), method)(np.zeros((2, 2)))
+def test_use_before_fit(method, Estimator):
+    with pytest.raises(NotFittedError, match=f"This {Estimator.__name__} instance is not fitted yet"):
+        getattr(Estimator(), method)(np.zeros((2, 2)))
 
 
 def test_keras_models_before_fit():

@@ -12,10 +12,13 @@ from sklearn.base import clone
 
 from skae import TiedAutoencoder
 
+from .conftest import ALL_ESTIMATORS
 
-@pytest.fixture(scope="module")
-def fitted(digits):
-    return TiedAutoencoder(5, hidden_layer_sizes=(24, 12), max_iter=5, random_state=0).fit(digits)
+
+@pytest.fixture(scope="module", params=ALL_ESTIMATORS, ids=lambda c: c.__name__)
+def fitted(request, digits):
+    Estimator = request.param
+    return Estimator(5, hidden_layer_sizes=(24, 12), max_iter=5, random_state=0).fit(digits)
 
 
 def test_pickle_round_trip_in_process(fitted, digits):

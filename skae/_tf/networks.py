@@ -105,14 +105,46 @@ def sample_errors(spec, params, x):
     return reconstruction_errors(spec, x, decode_logits(spec, params, encode(spec, params, x)))
 
 
-def objective(spec, params, x, seed):
-    """The training loss on one batch: mean reconstruction error plus penalties.
+def corrupt(x, kind, level, seed):
+    """Corrupt a training batch: additive Gaussian noise of std ``level``, or
+    zero a ``level`` fraction of the entries, rescaling the rest by
+    1 / (1 - level) ('dropout') or not ('masking')."""
+    if kind == "gaussian":
+        return x + level * tf.random.stateless_normal(tf.shape(x), seed=seed, dtype=x.dtype)
+    keep = tf.random.stateless_uniform(tf.shape(x), seed=seed, dtype=x.dtype) >= level
+    x = tf.where(keep, x, tf.zeros_like(x))
+    return x / (1.0 - level) if kind == "dropout" else x
 
-    ``seed`` (shape [2], int64) is for stochastic terms such as input
-    corruption; the plain autoencoder does not use it.
+
+def kl_sparsity(codes, target, weight):
+    """weight * sum_j KL(target || mean activation of unit j), for units in (0, 1).
+
+    The batch means are clipped away from 0 and 1, so a dead or saturated
+    unit gives a large but finite penalty, never NaN.
     """
-    logits = decode_logits(spec, params, encode(spec, params, x))
+    eps = 1e-6
+    rho_hat = tf.clip_by_value(tf.reduce_mean(codes, axis=0), eps, 1.0 - eps)
+    kl = target * tf.math.log(target / rho_hat) + (1.0 - target) * tf.math.log(
+        (1.0 - target) / (1.0 - rho_hat)
+    )
+    return weight * tf.reduce_sum(kl)
+
+
+PENALTIES = {"kl_sparsity": kl_sparsity}
+
+
+def objective(spec, params, x, seed):
+    """The training loss on one batch: mean reconstruction error of the clean
+    batch (from its corrupted version, if the spec corrupts) plus penalties.
+
+    ``seed`` (shape [2], int64) drives the corruption noise.
+    """
+    x_in = corrupt(x, *spec.corruption, seed) if spec.corruption else x
+    codes = encode(spec, params, x_in)
+    logits = decode_logits(spec, params, codes)
     loss = tf.reduce_mean(reconstruction_errors(spec, x, logits))
+    for name, *options in spec.penalties:
+        loss = loss + PENALTIES[name](codes, *options)
     if spec.alpha:
         enc_W, _, dec_W, _ = unpack(spec, params)
         l2 = tf.add_n([tf.reduce_sum(tf.square(W)) for W in list(enc_W) + list(dec_W or [])])
