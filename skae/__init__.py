@@ -7,6 +7,12 @@ fitted model), so ``import skae`` stays fast.
 from ._denoising import DenoisingAutoencoder
 from ._sparse import SparseAutoencoder
 from ._tied import TiedAutoencoder
+from ._variational import VariationalAutoencoder
 
-__all__ = ["DenoisingAutoencoder", "SparseAutoencoder", "TiedAutoencoder"]
+__all__ = [
+    "DenoisingAutoencoder",
+    "SparseAutoencoder",
+    "TiedAutoencoder",
+    "VariationalAutoencoder",
+]
 __version__ = "0.1.0.dev0"

@@ -205,7 +205,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.best_loss_ = None
         else:
             self.best_loss_ = result.best_loss
-        self._set_fitted_attributes(X)
+        self._set_fitted_attributes(X, result)
         if not result.converged:
             warnings.warn(
                 f"{type(self).__name__}: stopped after max_iter={self.max_iter} epochs"
@@ -314,8 +314,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Network options that differ between estimators (a dict for NetworkSpec)."""
         raise NotImplementedError
 
-    def _set_fitted_attributes(self, X):
-        """Set estimator-specific fitted attributes after training on X."""
+    def _set_fitted_attributes(self, X, result):
+        """Set estimator-specific fitted attributes after training on X.
+
+        ``result`` is the training run's record (loss curves and their parts).
+        """
 
     # -- private helpers ------------------------------------------------------
     def _network_spec(self, n_features):

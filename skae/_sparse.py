@@ -118,5 +118,5 @@ class SparseAutoencoder(BaseAutoencoder):
             "penalties": (penalty,) if self.sparsity_weight > 0 else (),
         }
 
-    def _set_fitted_attributes(self, X):
+    def _set_fitted_attributes(self, X, result):
         self.mean_activation_ = self._run("encode", X, float).mean(axis=0)

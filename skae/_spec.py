@@ -24,6 +24,10 @@ class NetworkSpec:
     activation of code unit j over the batch)``.  ``corruption``, when given,
     is ``(kind, level)`` with kind 'gaussian', 'dropout' or 'masking': the
     input is corrupted during training only, the target stays clean.
+
+    ``variational`` makes it a VAE: the code layer gives the posterior mean,
+    a second head of the same size its log-variance, and the loss is the
+    negative ELBO with the KL term weighted by ``beta``.
     """
 
     n_features: int
@@ -36,6 +40,8 @@ class NetworkSpec:
     alpha: float = 0.0
     penalties: tuple = field(default=())
     corruption: tuple = ()
+    variational: bool = False
+    beta: float = 1.0
 
     @property
     def layer_sizes(self):

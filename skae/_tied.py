@@ -101,7 +101,7 @@ class TiedAutoencoder(BaseAutoencoder):
     def _architecture(self):
         return {"tied_weights": True, "code_activation": "identity"}
 
-    def _set_fitted_attributes(self, X):
+    def _set_fitted_attributes(self, X, result):
         net = self._network
         if len(net.encoder_kernels) == 1 and self.loss == "mse":
             self.components_ = net.encoder_kernels[0].numpy().T.astype(float)

@@ -10,10 +10,15 @@ import pytest  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder  # noqa: E402
+from skae import (  # noqa: E402
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    TiedAutoencoder,
+    VariationalAutoencoder,
+)
 
 # Every estimator, for the tests of what the shared base promises to all.
-ALL_ESTIMATORS = [TiedAutoencoder, SparseAutoencoder, DenoisingAutoencoder]
+ALL_ESTIMATORS = [TiedAutoencoder, SparseAutoencoder, DenoisingAutoencoder, VariationalAutoencoder]
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder
+from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder, VariationalAutoencoder
 
 # Few epochs keep the ~70 checks fast; each check still fits real networks.
 ESTIMATORS = [
@@ -12,6 +12,8 @@ ESTIMATORS = [
     SparseAutoencoder(n_components=6, hidden_layer_sizes=(5,), tied_weights=True, max_iter=5, random_state=0),
     DenoisingAutoencoder(max_iter=5, random_state=0),
     DenoisingAutoencoder(noise="masking", noise_level=0.3, tied_weights=True, max_iter=5, random_state=0),
+    VariationalAutoencoder(hidden_layer_sizes=(16,), max_iter=5, random_state=0),
+    VariationalAutoencoder(loss="binary_crossentropy", beta=4.0, max_iter=5, random_state=0),
 ]
 
 

@@ -49,11 +49,15 @@ def initial_kernel(rng, fan_in, fan_out, activation):
 
 def unpack(spec, params):
     """Split the flat parameter list into (encoder kernels, encoder biases,
-    decoder kernels or None when tied, decoder biases)."""
+    decoder kernels or None when tied, decoder biases).
+
+    A variational network keeps its log-variance head (kernel, bias) as the
+    last two parameters; see :func:`logvar_head`.
+    """
     n_layers = len(spec.layer_sizes) - 1
     enc_W = params[0 : 2 * n_layers : 2]
     enc_b = params[1 : 2 * n_layers : 2]
-    dec = params[2 * n_layers :]
+    dec = params[2 * n_layers : len(params) - (2 if spec.variational else 0)]
     if spec.tied_weights:
         return enc_W, enc_b, None, dec
     return enc_W, enc_b, dec[0::2], dec[1::2]
@@ -66,11 +70,40 @@ def _activations(spec):
     return encoder, decoder
 
 
-def encode(spec, params, x):
+def _dense(x, W, b, act):
+    return ACTIVATIONS[act](tf.matmul(x, tf.cast(W, x.dtype)) + tf.cast(b, x.dtype))
+
+
+def encode_hidden(spec, params, x):
+    """The encoder's last hidden representation, before the code layer."""
     enc_W, enc_b, _, _ = unpack(spec, params)
-    for W, b, act in zip(enc_W, enc_b, _activations(spec)[0]):
-        x = ACTIVATIONS[act](tf.matmul(x, tf.cast(W, x.dtype)) + tf.cast(b, x.dtype))
+    for W, b, act in zip(enc_W[:-1], enc_b[:-1], _activations(spec)[0]):
+        x = _dense(x, W, b, act)
     return x
+
+
+def code_layer(spec, params, h):
+    enc_W, enc_b, _, _ = unpack(spec, params)
+    return _dense(h, enc_W[-1], enc_b[-1], spec.code_activation)
+
+
+def encode(spec, params, x):
+    """The code (for a VAE: the posterior mean)."""
+    return code_layer(spec, params, encode_hidden(spec, params, x))
+
+
+# The log-variance head's output is bounded smoothly to (-LOGVAR_BOUND,
+# LOGVAR_BOUND): nearly the identity where posteriors live (|logvar| < 5),
+# and exp(logvar) can never overflow float32, even on unscaled input.
+LOGVAR_BOUND = 20.0
+
+
+def posterior(spec, params, x):
+    """A VAE's Gaussian posterior q(z | x): (mean, log-variance)."""
+    h = encode_hidden(spec, params, x)
+    W, b = params[-2:]
+    raw = _dense(h, W, b, "identity")
+    return code_layer(spec, params, h), LOGVAR_BOUND * tf.tanh(raw / LOGVAR_BOUND)
 
 
 def decode_logits(spec, params, z):
@@ -101,7 +134,47 @@ def reconstruction_errors(spec, x, logits):
     return tf.reduce_mean(err, axis=1)
 
 
+def log_likelihood(spec, x, logits):
+    """log p(x | z) per sample, in nats: Bernoulli (binary cross-entropy) or
+    unit-variance Gaussian (squared error), summed over the features."""
+    if spec.loss == "binary_crossentropy":
+        nll = tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits)
+        return -tf.reduce_sum(nll, axis=1)
+    d = tf.cast(tf.shape(x)[1], x.dtype)
+    return -0.5 * tf.reduce_sum(tf.math.squared_difference(logits, x), axis=1) - 0.5 * d * np.log(
+        2 * np.pi
+    )
+
+
+def gaussian_kl(mean, logvar):
+    """KL(N(mean, exp(logvar)) || N(0, I)) per sample, in nats (closed form)."""
+    return 0.5 * tf.reduce_sum(tf.exp(logvar) + tf.square(mean) - 1.0 - logvar, axis=1)
+
+
+# Monte-Carlo draws of the ELBO at inference: fixed and shared by every
+# sample, so scores are deterministic and do not depend on which samples
+# share a batch. Antithetic pairs (eps, -eps) halve the variance of the
+# linear part of the estimate.
+ELBO_DRAWS = 16
+
+
+def elbo(spec, params, x):
+    """Per-sample evidence lower bound, in nats (see VariationalAutoencoder)."""
+    mean, logvar = posterior(spec, params, x)
+    eps = tf.random.stateless_normal([ELBO_DRAWS // 2, spec.n_components], seed=[0, 0], dtype=x.dtype)
+    eps = tf.concat([eps, -eps], axis=0)
+    std = tf.exp(0.5 * logvar)
+    expected = tf.zeros_like(mean[:, 0])
+    for i in range(ELBO_DRAWS):
+        z = mean + std * eps[i]
+        expected += log_likelihood(spec, x, decode_logits(spec, params, z))
+    return expected / ELBO_DRAWS - gaussian_kl(mean, logvar)
+
+
 def sample_errors(spec, params, x):
+    """Per-sample error: reconstruction error, or for a VAE the negative ELBO."""
+    if spec.variational:
+        return -elbo(spec, params, x)
     return reconstruction_errors(spec, x, decode_logits(spec, params, encode(spec, params, x)))
 
 
@@ -133,23 +206,41 @@ def kl_sparsity(codes, target, weight):
 PENALTIES = {"kl_sparsity": kl_sparsity}
 
 
-def objective(spec, params, x, seed):
-    """The training loss on one batch: mean reconstruction error of the clean
-    batch (from its corrupted version, if the spec corrupts) plus penalties.
+def loss_parts(spec):
+    """Names of the parts :func:`objective` reports besides the total."""
+    return ("reconstruction", "kl") if spec.variational else ()
 
-    ``seed`` (shape [2], int64) drives the corruption noise.
+
+def objective(spec, params, x, seed):
+    """The training loss on one batch, and its parts (see :func:`loss_parts`).
+
+    Autoencoders: mean reconstruction error of the clean batch (from its
+    corrupted version, if the spec corrupts) plus penalties.  VAEs: the
+    negative ELBO per sample, ``-log p(x | z) + beta * KL``, with one
+    reparameterised draw of z per sample.  ``seed`` (shape [2], int64)
+    drives the corruption noise and the VAE's draws.
     """
     x_in = corrupt(x, *spec.corruption, seed) if spec.corruption else x
-    codes = encode(spec, params, x_in)
-    logits = decode_logits(spec, params, codes)
-    loss = tf.reduce_mean(reconstruction_errors(spec, x, logits))
+    parts = ()
+    if spec.variational:
+        mean, logvar = posterior(spec, params, x_in)
+        eps = tf.random.stateless_normal(tf.shape(mean), seed=seed, dtype=mean.dtype)
+        codes = mean + tf.exp(0.5 * logvar) * eps
+        reconstruction = -tf.reduce_mean(log_likelihood(spec, x, decode_logits(spec, params, codes)))
+        kl = tf.reduce_mean(gaussian_kl(mean, logvar))
+        loss = reconstruction + spec.beta * kl
+        parts = (reconstruction, kl)
+    else:
+        codes = encode(spec, params, x_in)
+        logits = decode_logits(spec, params, codes)
+        loss = tf.reduce_mean(reconstruction_errors(spec, x, logits))
     for name, *options in spec.penalties:
         loss = loss + PENALTIES[name](codes, *options)
     if spec.alpha:
         enc_W, _, dec_W, _ = unpack(spec, params)
         l2 = tf.add_n([tf.reduce_sum(tf.square(W)) for W in list(enc_W) + list(dec_W or [])])
         loss = loss + 0.5 * spec.alpha * l2
-    return loss
+    return loss, parts
 
 
 _INFERENCE = {"encode": encode, "decode": decode, "sample_errors": sample_errors}
@@ -197,6 +288,9 @@ class Autoencoder(tf.Module):
             if not spec.tied_weights:
                 init.append(initial_kernel(rng, sizes[i + 1], sizes[i], dec_act[j]))
             init.append(np.zeros(sizes[i]))
+        if spec.variational:
+            init.append(initial_kernel(rng, sizes[-2], sizes[-1], "identity"))
+            init.append(np.zeros(sizes[-1]))
         if weights is not None:
             if [np.shape(w) for w in weights] != [w.shape for w in init]:
                 raise ValueError("The weights do not fit this network's shapes.")

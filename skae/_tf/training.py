@@ -68,9 +68,12 @@ def epoch_function(spec, shuffle):
 
     ``epoch(X, seed, batch_size, params, m, v, powers, learning_rate)``
     returns the mean training loss over the epoch's batches (weighted by
-    their sizes); every row is used, the last batch being smaller when
+    their sizes), followed by the mean of each of its parts
+    (:func:`~skae._tf.networks.loss_parts`); every row is used, the last batch being smaller when
     ``batch_size`` does not divide the number of rows.
     """
+
+    n_parts = len(networks.loss_parts(spec))
 
     def epoch(X, seed, batch_size, params, m, v, powers, learning_rate):
         n = tf.shape(X)[0]
@@ -79,16 +82,17 @@ def epoch_function(spec, shuffle):
         else:
             order = tf.range(n)
         n_batches = (n + batch_size - 1) // batch_size
-        total = tf.constant(0.0, tf.float32)
+        # The total loss first, then its parts, each summed over rows.
+        totals = tf.zeros([1 + n_parts], tf.float32)
         for i in tf.range(n_batches):
             xb = tf.gather(X, order[i * batch_size : (i + 1) * batch_size])
             batch_seed = tf.random.experimental.stateless_fold_in(seed, i)
             with tf.GradientTape() as tape:
-                loss = networks.objective(spec, params, xb, batch_seed)
+                loss, parts = networks.objective(spec, params, xb, batch_seed)
             grads = tape.gradient(loss, params)
             Adam.update(params, grads, m, v, powers, learning_rate)
-            total += loss * tf.cast(tf.shape(xb)[0], tf.float32)
-        return total / tf.cast(n, tf.float32)
+            totals += tf.stack([loss, *parts]) * tf.cast(tf.shape(xb)[0], tf.float32)
+        return totals / tf.cast(n, tf.float32)
 
     epoch.__qualname__ = "skae.epoch"  # see skae._tf._OwnRetracingFilter
     return tf.function(epoch, reduce_retracing=True)
@@ -106,6 +110,7 @@ def mean_error(net, X, chunk_size):
 class TrainingResult:
     loss_curve: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
+    part_curves: dict = field(default_factory=dict)
     best_loss: float = np.inf
     best_validation_score: float = -np.inf
     n_iter: int = 0
@@ -149,12 +154,14 @@ def train(
     no_improvement = 0
     for it in range(max_iter):
         seed_it = tf.constant(seeds[it], tf.int64)
-        loss = float(
-            run_epoch(X, seed_it, batch_size, net.trainable, opt.m, opt.v, opt.powers, opt.learning_rate)
-        )
+        loss, *parts = run_epoch(
+            X, seed_it, batch_size, net.trainable, opt.m, opt.v, opt.powers, opt.learning_rate
+        ).numpy().tolist()
         if not np.isfinite(loss):
             raise NonFiniteLossError(it + 1, loss)
         result.loss_curve.append(loss)
+        for name, value in zip(networks.loss_parts(net.spec), parts):
+            result.part_curves.setdefault(name, []).append(value)
         result.n_iter = it + 1
         if X_val is not None:
             score = -mean_error(net, X_val, chunk_size)
