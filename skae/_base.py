@@ -49,12 +49,18 @@ _DOC_TRAINING = """\
         is added to the loss.
     batch_size : int or 'auto', default='auto'
         Mini-batch size; 'auto' means ``min(200, n_samples)``.
+    learning_rate : {'constant', 'adaptive'}, default='constant'
+        Step-size schedule. 'adaptive' (as in :class:`~sklearn.neural_network.MLPRegressor`)
+        divides the step by 5 each time the loss (or validation score) stalls
+        for more than ``n_iter_no_change`` epochs, and stops once the step is
+        at most 1e-6: slower, but it settles past Adam's noise floor.
     learning_rate_init : float, default=1e-3
-        Adam's step size.
+        Adam's initial step size.
     max_iter : int, default=200
         Maximum number of epochs.
     tol : float, default=1e-4
-        Training stops when the loss (or the validation score, with
+        Training stops (or, with ``learning_rate='adaptive'``, the step is
+        divided by 5) when the loss (or the validation score, with
         ``early_stopping``) has not improved by at least ``tol`` for more than
         ``n_iter_no_change`` consecutive epochs.
     n_iter_no_change : int, default=10
@@ -124,6 +130,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "loss": [StrOptions({"mse", "binary_crossentropy"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -170,24 +177,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             X_val, X_train = X[order[:n_val]], X[order[n_val:]]
         batch_size = self._batch_size(X_train.shape[0])
 
-        networks, training = _tf_side()
-        net_seed, train_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        net = networks.Autoencoder(spec, seed=int(net_seed))
+        _, training = _tf_side()
+        seeds = rng.randint(np.iinfo(np.int32).max, size=2)
         try:
-            result = training.train(
-                net,
-                np.asarray(X_train, dtype=np.float32),
-                None if X_val is None else np.asarray(X_val, dtype=np.float32),
-                batch_size=batch_size,
-                max_iter=self.max_iter,
-                learning_rate=self.learning_rate_init,
-                shuffle=self.shuffle,
-                seed=int(train_seed),
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
-                verbose=self.verbose,
-                chunk_size=_CHUNK_SIZE,
-            )
+            net, result = self._train(spec, X_train, X_val, batch_size, seeds)
         except training.NonFiniteLossError as exc:
             raise ValueError(
                 f"{type(self).__name__} training diverged: the loss became {exc.loss}"
@@ -310,6 +303,30 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self._network.keras_decoder()
 
     # -- for subclasses -------------------------------------------------------
+    def _train(self, spec, X_train, X_val, batch_size, seeds):
+        """Build the network of ``spec`` and train it; return (network, result).
+
+        ``seeds`` are two integers: for the initial weights and for training.
+        """
+        networks, training = _tf_side()
+        net = networks.Autoencoder(spec, seed=int(seeds[0]))
+        result = training.train(
+            net,
+            np.asarray(X_train, dtype=np.float32),
+            None if X_val is None else np.asarray(X_val, dtype=np.float32),
+            batch_size=batch_size,
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate_init,
+            shuffle=self.shuffle,
+            seed=int(seeds[1]),
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            adaptive=self.learning_rate == "adaptive",
+            verbose=self.verbose,
+            chunk_size=_CHUNK_SIZE,
+        )
+        return net, result
+
     def _architecture(self):
         """Network options that differ between estimators (a dict for NetworkSpec)."""
         raise NotImplementedError

@@ -81,6 +81,7 @@ class SparseAutoencoder(BaseAutoencoder):
         tied_weights=False,
         alpha=1e-4,
         batch_size="auto",
+        learning_rate="constant",
         learning_rate_init=1e-3,
         max_iter=200,
         tol=1e-4,
@@ -100,6 +101,7 @@ class SparseAutoencoder(BaseAutoencoder):
         self.tied_weights = tied_weights
         self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
         self.tol = tol

@@ -28,6 +28,8 @@ class NetworkSpec:
     ``variational`` makes it a VAE: the code layer gives the posterior mean,
     a second head of the same size its log-variance, and the loss is the
     negative ELBO with the KL term weighted by ``beta``.
+
+    ``use_bias=False`` drops every bias (for data centred by the caller).
     """
 
     n_features: int
@@ -42,6 +44,7 @@ class NetworkSpec:
     corruption: tuple = ()
     variational: bool = False
     beta: float = 1.0
+    use_bias: bool = True
 
     @property
     def layer_sizes(self):

@@ -89,6 +89,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         beta=1.0,
         alpha=1e-4,
         batch_size="auto",
+        learning_rate="constant",
         learning_rate_init=1e-3,
         max_iter=200,
         tol=1e-4,
@@ -106,6 +107,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         self.beta = beta
         self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
         self.tol = tol

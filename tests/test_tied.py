@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.linalg import subspace_angles
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 
@@ -37,20 +38,69 @@ def test_decoder_uses_the_encoder_kernel_variables(digits):
     np.testing.assert_allclose(ae.inverse_transform(Z), numpy_decode(W0, new_W1), rtol=1e-5, atol=1e-5)
 
 
+LINEAR = dict(
+    hidden_layer_sizes=(), alpha=0.0, learning_rate="adaptive", learning_rate_init=3e-2,
+    n_iter_no_change=2, tol=1e-5, max_iter=500, random_state=0,
+)
+
+
 def test_linear_tied_autoencoder_matches_pca_reconstruction(digits):
     k = 10
     pca = PCA(k).fit(digits)
-    ae = TiedAutoencoder(
-        k, hidden_layer_sizes=(), activation="identity", alpha=0.0,
-        learning_rate_init=1e-2, max_iter=300, random_state=0,
-    ).fit(digits)
+    ae = TiedAutoencoder(k, **LINEAR).fit(digits)
     ratio = _mse(ae, digits) / _mse(pca, digits)
-    assert 1.0 - 1e-6 <= ratio < 1.01, ratio  # PCA is optimal; we come within 1%
-    assert ae.components_.shape == (k, 64)
-    # The learned rows span PCA's subspace: projecting them onto it keeps them.
-    P = pca.components_.T @ pca.components_
+    # PCA is optimal; measured 1.0003 (well inside the 1% the issue asks).
+    assert 1.0 - 1e-9 <= ratio < 1.002, ratio
+    assert ae.n_iter_ < 500  # the adaptive schedule ran out of step size: converged
+    # Angles to PCA's subspace: where the eigen-gap is wide they are tiny
+    # (PCA's top 5 directions lie within 0.33 degrees of the learned
+    # subspace, measured); at k=10 the gap on digits is narrow (0.09 of
+    # eigenvalues near 1.7), and excess MSE >= gap * sum(sin^2) lets the
+    # last angle stay large (15 degrees, measured) at an excess of 0.03%.
+    top5 = np.degrees(subspace_angles(ae.components_.T, pca.components_[:5].T)).max()
+    assert top5 < 0.5, top5
+    lam = PCA().fit(digits).explained_variance_ * (len(digits) - 1) / len(digits)
+    sin2 = np.sum(np.sin(subspace_angles(ae.components_.T, pca.components_.T)) ** 2)
+    excess = (_mse(ae, digits) - _mse(pca, digits)) * digits.shape[1]
+    assert sin2 <= excess / (lam[k - 1] - lam[k]) * 1.01
+    # The leading, well-separated components match PCA's one by one.
+    cosines = np.abs(np.sum(ae.components_ * pca.components_, axis=1))
+    assert np.all(cosines[:5] > 0.999), cosines
+    np.testing.assert_allclose(ae.explained_variance_, pca.explained_variance_, rtol=0.02)
+    np.testing.assert_allclose(ae.explained_variance_ratio_, pca.explained_variance_ratio_, rtol=0.02)
+
+
+def test_linear_components_are_ordered_orthonormal_and_exact_within_their_span(digits):
+    ae = TiedAutoencoder(6, hidden_layer_sizes=(), max_iter=5, random_state=0).fit(digits)
     C = ae.components_
-    assert np.linalg.norm(C @ P - C) / np.linalg.norm(C) < 0.05
+    np.testing.assert_allclose(C @ C.T, np.eye(6), atol=1e-10)
+    assert np.all(np.diff(ae.explained_variance_) <= 0)
+    np.testing.assert_allclose(ae.mean_, digits.mean(axis=0))
+    # Exact given the subspace: codes are projections of centred data, their
+    # variances are explained_variance_, and decoding is the projection.
+    Z = ae.transform(digits)
+    np.testing.assert_allclose(Z, (digits - ae.mean_) @ C.T, atol=1e-5)
+    np.testing.assert_allclose(Z.var(axis=0, ddof=1), ae.explained_variance_, rtol=1e-4)
+    np.testing.assert_allclose(ae.inverse_transform(Z), Z @ C + ae.mean_, atol=1e-5)
+    # Sign convention of PCA (svd_flip): the largest entry of each row is positive.
+    assert np.all(C[np.arange(6), np.argmax(np.abs(C), axis=1)] > 0)
+
+
+def test_linear_with_more_components_than_features(rng):
+    X = rng.normal(size=(40, 3))
+    ae = TiedAutoencoder(5, hidden_layer_sizes=(), max_iter=3, random_state=0).fit(X)
+    assert ae.components_.shape == (5, 3)
+    np.testing.assert_array_equal(ae.components_[3:], 0.0)
+    np.testing.assert_allclose(ae.inverse_transform(ae.transform(X)), X, atol=1e-5)
+
+
+def test_adaptive_learning_rate_divides_the_step_and_stops(digits, capsys):
+    ae = TiedAutoencoder(4, hidden_layer_sizes=(), learning_rate="adaptive", learning_rate_init=1e-2,
+                         n_iter_no_change=1, tol=1e-3, max_iter=300, verbose=True, random_state=0)
+    ae.fit(digits)
+    out = capsys.readouterr().out
+    assert "Setting learning rate to 0.002000" in out
+    assert ae.n_iter_ < 300
 
 
 def test_components_only_for_linear_networks(digits):
@@ -59,7 +109,8 @@ def test_components_only_for_linear_networks(digits):
     lin = TiedAutoencoder(2, hidden_layer_sizes=(), max_iter=2, random_state=0).fit(digits)
     assert hasattr(lin, "components_")
     lin.set_params(hidden_layer_sizes=(8,)).fit(digits)
-    assert not hasattr(lin, "components_")  # not kept stale from the earlier fit
+    for name in ("components_", "explained_variance_", "explained_variance_ratio_", "mean_"):
+        assert not hasattr(lin, name)  # not kept stale from the earlier fit
 
 
 def test_deep_tied_beats_linear_at_small_code(digits):

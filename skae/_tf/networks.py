@@ -55,6 +55,9 @@ def unpack(spec, params):
     last two parameters; see :func:`logvar_head`.
     """
     n_layers = len(spec.layer_sizes) - 1
+    if not spec.use_bias:
+        dec_W = None if spec.tied_weights else params[n_layers : 2 * n_layers]
+        return params[:n_layers], [None] * n_layers, dec_W, [None] * n_layers
     enc_W = params[0 : 2 * n_layers : 2]
     enc_b = params[1 : 2 * n_layers : 2]
     dec = params[2 * n_layers : len(params) - (2 if spec.variational else 0)]
@@ -71,7 +74,8 @@ def _activations(spec):
 
 
 def _dense(x, W, b, act):
-    return ACTIVATIONS[act](tf.matmul(x, tf.cast(W, x.dtype)) + tf.cast(b, x.dtype))
+    x = tf.matmul(x, tf.cast(W, x.dtype))
+    return ACTIVATIONS[act](x if b is None else x + tf.cast(b, x.dtype))
 
 
 def encode_hidden(spec, params, x):
@@ -116,7 +120,7 @@ def decode_logits(spec, params, z):
             z = tf.matmul(z, tf.cast(W, z.dtype), transpose_b=True)
         else:
             z = tf.matmul(z, tf.cast(dec_W[j], z.dtype))
-        z = ACTIVATIONS[act](z + tf.cast(dec_b[j], z.dtype))
+        z = ACTIVATIONS[act](z if dec_b[j] is None else z + tf.cast(dec_b[j], z.dtype))
     return z
 
 
@@ -288,6 +292,8 @@ class Autoencoder(tf.Module):
             if not spec.tied_weights:
                 init.append(initial_kernel(rng, sizes[i + 1], sizes[i], dec_act[j]))
             init.append(np.zeros(sizes[i]))
+        if not spec.use_bias:
+            init = [w for w in init if w.ndim == 2]
         if spec.variational:
             init.append(initial_kernel(rng, sizes[-2], sizes[-1], "identity"))
             init.append(np.zeros(sizes[-1]))

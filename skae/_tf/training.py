@@ -130,6 +130,7 @@ def train(
     seed,
     tol,
     n_iter_no_change,
+    adaptive=False,
     verbose=0,
     chunk_size=16384,
 ):
@@ -138,8 +139,11 @@ def train(
     Stopping follows scikit-learn's MLP: training stops when the training
     loss (or, with ``X_val``, the validation score, the negative mean
     reconstruction error) has not improved by at least ``tol`` for more than
-    ``n_iter_no_change`` consecutive epochs.  With ``X_val`` the weights of
-    the best validation epoch are restored at the end.
+    ``n_iter_no_change`` consecutive epochs; with ``adaptive``, such a stall
+    divides the learning rate by 5 instead, and training stops when a stall
+    happens at a learning rate of 1e-6 or less (scikit-learn's 'adaptive'
+    schedule).  With ``X_val`` the weights of the best validation epoch are
+    restored at the end.
     """
     start = time.perf_counter()
     X = tf.convert_to_tensor(X, tf.float32)
@@ -181,8 +185,14 @@ def train(
                 msg += f", validation score = {result.validation_scores[-1]:.8f}"
             print(msg, flush=True)
         if no_improvement > n_iter_no_change:
-            result.converged = True
-            break
+            if not adaptive or learning_rate <= 1e-6:
+                result.converged = True
+                break
+            learning_rate /= 5.0
+            opt.learning_rate = tf.constant(learning_rate, tf.float32)
+            no_improvement = 0
+            if verbose:
+                print(f"Setting learning rate to {learning_rate:.6f}", flush=True)
     if best_weights is not None:
         net.set_weights(best_weights)
     result.seconds = time.perf_counter() - start
