@@ -157,3 +157,14 @@ def test_stops_when_loss_plateaus(digits):
     assert ae.n_iter_ < 200
     assert len(ae.loss_curve_) == ae.n_iter_
     assert ae.best_loss_ == min(ae.loss_curve_)
+
+
+def test_fast_linear_loss_equals_the_direct_reconstruction_error(rng):
+    import tensorflow as tf
+
+    from skae._tf import networks
+
+    x = tf.constant(rng.normal(size=(50, 12)))
+    W = tf.constant(rng.normal(size=(12, 4)))
+    direct = tf.reduce_mean(tf.square(x - x @ W @ tf.transpose(W)), axis=1)
+    np.testing.assert_allclose(networks.linear_tied_errors(x, W).numpy(), direct.numpy(), rtol=1e-10)
