@@ -135,6 +135,19 @@ def test_refitting_an_architecture_reuses_its_compiled_functions(rng, caplog):
         ae.fit(X[: 150 + 25 * i]).transform(X[: 10 + i])
     spec = ae._network.spec
     # One trace for the first shape, one relaxed to any number of rows.
-    assert training.epoch_function(spec, True).experimental_get_tracing_count() <= 2
+    assert training.epoch_function(spec, True, False).experimental_get_tracing_count() <= 2
     assert networks.compiled("encode", spec, "float64").experimental_get_tracing_count() <= 2
     assert "retracing" not in caplog.text
+
+
+@each_estimator
+def test_xla_step_trains_the_same_model_deterministically(digits, monkeypatch, Estimator):
+    # On large data the per-batch step is XLA-compiled; force that path here.
+    from skae._tf import training
+
+    kw = dict(n_components=3, hidden_layer_sizes=(16,), max_iter=3, random_state=0)
+    plain = Estimator(**kw).fit(digits).transform(digits)
+    monkeypatch.setattr(training, "XLA_MIN_ENTRIES", 0)
+    xla = Estimator(**kw).fit(digits).transform(digits)
+    np.testing.assert_array_equal(xla, Estimator(**kw).fit(digits).transform(digits))
+    np.testing.assert_allclose(xla, plain, rtol=1e-3, atol=1e-4)

@@ -35,22 +35,19 @@ def test_zero_noise_level_is_a_plain_autoencoder(digits):
     np.testing.assert_allclose(plain.transform(digits), tied.transform(digits), rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("noise, level, max_ratio", [("gaussian", 0.5, 0.95), ("masking", 0.3, 0.97)])
-def test_denoises_better_than_a_tied_autoencoder_trained_on_clean_data(digits, noise, level, max_ratio):
+def test_denoises_better_than_a_tied_autoencoder_trained_on_clean_data(digits):
     X_train, X_test = digits[:1400], digits[1400:]
-    rng = np.random.default_rng(1)
-    if noise == "gaussian":
-        X_noisy = X_test + level * rng.normal(size=X_test.shape)
-    else:
-        X_noisy = np.where(rng.random(X_test.shape) < level, 0.0, X_test)
-    dae = DenoisingAutoencoder(noise=noise, noise_level=level, tied_weights=True, **KW).fit(X_train)
+    X_noisy = X_test + 0.5 * np.random.default_rng(1).normal(size=X_test.shape)
+    dae = DenoisingAutoencoder(noise="gaussian", noise_level=0.5, tied_weights=True, **KW).fit(X_train)
     ae = TiedAutoencoder(**KW).fit(X_train)  # same architecture, clean training
 
     def error(model):
         return np.mean((model.inverse_transform(model.transform(X_noisy)) - X_test) ** 2)
 
-    # Measured: Gaussian 0.196 vs 0.218 (0.90x); masking 0.234 vs 0.255 (0.92x).
-    assert error(dae) < max_ratio * error(ae)
+    # Measured over random_state 0-3: 0.87x to 0.91x (0.199 vs 0.218 here).
+    # (Masking 30% of the entries gave no reliable gain at this size:
+    # 0.99x to 1.01x over the same seeds, so it is not claimed.)
+    assert error(dae) < 0.95 * error(ae)
 
 
 def test_noise_follows_random_state(digits):

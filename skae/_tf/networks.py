@@ -165,7 +165,9 @@ ELBO_DRAWS = 16
 def elbo(spec, params, x):
     """Per-sample evidence lower bound, in nats (see VariationalAutoencoder)."""
     mean, logvar = posterior(spec, params, x)
-    eps = tf.random.stateless_normal([ELBO_DRAWS // 2, spec.n_components], seed=[0, 0], dtype=x.dtype)
+    eps = tf.random.stateless_normal(
+        [ELBO_DRAWS // 2, spec.n_components], seed=[0, 0], dtype=x.dtype, alg=RNG
+    )
     eps = tf.concat([eps, -eps], axis=0)
     std = tf.exp(0.5 * logvar)
     expected = tf.zeros_like(mean[:, 0])
@@ -182,14 +184,38 @@ def sample_errors(spec, params, x):
     return reconstruction_errors(spec, x, decode_logits(spec, params, encode(spec, params, x)))
 
 
-def corrupt(x, kind, level, seed):
+# One random algorithm everywhere, so the draws do not depend on the device.
+RNG = "philox"
+
+
+def training_draws(spec, x, seed):
+    """The random numbers one training batch needs, as a tuple of tensors.
+
+    Drawn outside the (possibly XLA-compiled) step and passed into
+    :func:`objective`: XLA derives other streams from the same stateless
+    seed, and the same ``random_state`` must give the same model either way.
+    Corruption noise (standard normal, or uniform for the zeroing kinds) of
+    x's shape; for a VAE, standard-normal draws of the codes' shape.
+    """
+    draws = ()
+    seeds = tf.random.experimental.stateless_split(seed, 2)
+    if spec.corruption:
+        draw = tf.random.stateless_normal if spec.corruption[0] == "gaussian" else tf.random.stateless_uniform
+        draws += (draw(tf.shape(x), seed=seeds[0], dtype=x.dtype, alg=RNG),)
+    if spec.variational:
+        shape = tf.stack([tf.shape(x)[0], spec.n_components])
+        draws += (tf.random.stateless_normal(shape, seed=seeds[1], dtype=x.dtype, alg=RNG),)
+    return draws
+
+
+def corrupt(x, kind, level, noise):
     """Corrupt a training batch: additive Gaussian noise of std ``level``, or
     zero a ``level`` fraction of the entries, rescaling the rest by
-    1 / (1 - level) ('dropout') or not ('masking')."""
+    1 / (1 - level) ('dropout') or not ('masking').  ``noise`` is standard
+    normal ('gaussian') or uniform on [0, 1) (the others), of x's shape."""
     if kind == "gaussian":
-        return x + level * tf.random.stateless_normal(tf.shape(x), seed=seed, dtype=x.dtype)
-    keep = tf.random.stateless_uniform(tf.shape(x), seed=seed, dtype=x.dtype) >= level
-    x = tf.where(keep, x, tf.zeros_like(x))
+        return x + level * noise
+    x = tf.where(noise >= level, x, tf.zeros_like(x))
     return x / (1.0 - level) if kind == "dropout" else x
 
 
@@ -242,20 +268,21 @@ def loss_parts(spec):
     return ("reconstruction", "kl") if spec.variational else ()
 
 
-def objective(spec, params, x, seed):
+def objective(spec, params, x, draws):
     """The training loss on one batch, and its parts (see :func:`loss_parts`).
 
     Autoencoders: mean reconstruction error of the clean batch (from its
     corrupted version, if the spec corrupts) plus penalties.  VAEs: the
     negative ELBO per sample, ``-log p(x | z) + beta * KL``, with one
-    reparameterised draw of z per sample.  ``seed`` (shape [2], int64)
-    drives the corruption noise and the VAE's draws.
+    reparameterised draw of z per sample.  ``draws`` are the batch's random
+    numbers, from :func:`training_draws`.
     """
-    x_in = corrupt(x, *spec.corruption, seed) if spec.corruption else x
+    draws = list(draws)
+    x_in = corrupt(x, *spec.corruption, draws.pop(0)) if spec.corruption else x
     parts = ()
     if spec.variational:
         mean, logvar = posterior(spec, params, x_in)
-        eps = tf.random.stateless_normal(tf.shape(mean), seed=seed, dtype=mean.dtype)
+        eps = draws.pop(0)
         codes = mean + tf.exp(0.5 * logvar) * eps
         reconstruction = -tf.reduce_mean(log_likelihood(spec, x, decode_logits(spec, params, codes)))
         kl = tf.reduce_mean(gaussian_kl(mean, logvar))

@@ -21,6 +21,11 @@ from . import import_tensorflow, networks
 
 tf = import_tensorflow()
 
+# XLA-compile the per-batch step when the data are at least this many
+# entries: measured +15% samples/s on 784-300-150 (60000 x 784), while on
+# small data the compile time (per architecture) costs more than it saves.
+XLA_MIN_ENTRIES = 2**23
+
 
 class NonFiniteLossError(ArithmeticError):
     """The training loss became NaN or infinite."""
@@ -63,8 +68,11 @@ class Adam:
 
 
 @functools.lru_cache(maxsize=64)
-def epoch_function(spec, shuffle):
+def epoch_function(spec, shuffle, jit_compile=False):
     """A compiled epoch for ``spec``, shared by every model of that spec.
+
+    The per-batch step is XLA-compiled when ``jit_compile``; the loop over
+    batches never is (an XLA while-loop gathering batches ran ~100x slower).
 
     ``epoch(X, seed, batch_size, params, m, v, powers, learning_rate)``
     returns the mean training loss over the epoch's batches (weighted by
@@ -74,6 +82,14 @@ def epoch_function(spec, shuffle):
     """
 
     n_parts = len(networks.loss_parts(spec))
+
+    @tf.function(jit_compile=jit_compile)
+    def step(xb, draws, params, m, v, powers, learning_rate):
+        with tf.GradientTape() as tape:
+            loss, parts = networks.objective(spec, params, xb, draws)
+        grads = tape.gradient(loss, params)
+        Adam.update(params, grads, m, v, powers, learning_rate)
+        return tf.stack([loss, *parts]) * tf.cast(tf.shape(xb)[0], tf.float32)
 
     def epoch(X, seed, batch_size, params, m, v, powers, learning_rate):
         n = tf.shape(X)[0]
@@ -87,11 +103,8 @@ def epoch_function(spec, shuffle):
         for i in tf.range(n_batches):
             xb = tf.gather(X, order[i * batch_size : (i + 1) * batch_size])
             batch_seed = tf.random.experimental.stateless_fold_in(seed, i)
-            with tf.GradientTape() as tape:
-                loss, parts = networks.objective(spec, params, xb, batch_seed)
-            grads = tape.gradient(loss, params)
-            Adam.update(params, grads, m, v, powers, learning_rate)
-            totals += tf.stack([loss, *parts]) * tf.cast(tf.shape(xb)[0], tf.float32)
+            draws = networks.training_draws(spec, xb, batch_seed)
+            totals += step(xb, draws, params, m, v, powers, learning_rate)
         return totals / tf.cast(n, tf.float32)
 
     epoch.__qualname__ = "skae.epoch"  # see skae._tf._OwnRetracingFilter
@@ -149,7 +162,7 @@ def train(
     X = tf.convert_to_tensor(X, tf.float32)
     X_val = None if X_val is None else tf.convert_to_tensor(X_val, tf.float32)
     opt = Adam(net.trainable, learning_rate)
-    run_epoch = epoch_function(net.spec, bool(shuffle))
+    run_epoch = epoch_function(net.spec, bool(shuffle), int(np.prod(X.shape)) >= XLA_MIN_ENTRIES)
     batch_size = tf.constant(batch_size, tf.int32)
     seeds = np.random.default_rng(seed).integers(0, 2**62, size=(max_iter, 2))
 
