@@ -15,7 +15,8 @@ Three contenders, timed side by side in one run, each on its own fresh model:
 
 For each: the wall time of a fit of ``--epochs`` epochs, and of a fit of one
 epoch (tracing/compilation + one epoch); steady throughput counts the epochs
-after the first.  Writes ``benchmarks/results/training.md``.
+after the first.  ``--repeats`` rounds (default 3) interleave the
+contenders; the table gives medians and ranges.  Writes ``benchmarks/results/training.md``.
 
     python benchmarks/bench_training.py            # full: 60000 rows, 6 epochs
     python benchmarks/bench_training.py --quick    # 10000 rows, 3 epochs
@@ -42,7 +43,7 @@ def synthetic(n, d=784, rank=40, seed=0):
     return X.astype(np.float32)
 
 
-def time_skae(X, epochs, batch_size):
+def time_skae(X, batch_size):
     from skae import TiedAutoencoder
 
     def fit(n_epochs):
@@ -60,7 +61,7 @@ def time_skae(X, epochs, batch_size):
         return seconds, ae.loss_curve_[-1]
 
     fit(1)  # TensorFlow import and first trace: not part of either timing
-    return fit(1), fit(epochs)
+    return fit
 
 
 def keras_model():
@@ -96,7 +97,7 @@ def keras_model():
     return model
 
 
-def time_keras(X, epochs, batch_size):
+def time_keras(X, batch_size):
     def fit(n_epochs):
         model = keras_model()
         start = time.perf_counter()
@@ -104,10 +105,10 @@ def time_keras(X, epochs, batch_size):
         return time.perf_counter() - start, hist.history["loss"][-1]
 
     fit(1)
-    return fit(1), fit(epochs)
+    return fit
 
 
-def time_mlp(X, epochs, batch_size):
+def time_mlp(X, batch_size):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPRegressor
 
@@ -123,7 +124,7 @@ def time_mlp(X, epochs, batch_size):
         # MLPRegressor's loss is half the squared error.
         return time.perf_counter() - start, 2 * mlp.loss_curve_[-1]
 
-    return fit(1), fit(epochs)
+    return fit
 
 
 def main():
@@ -132,27 +133,38 @@ def main():
     parser.add_argument("--rows", type=int)
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--mlp-epochs", type=int, default=2, help="MLPRegressor is slow: fewer epochs")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     n = args.rows or (10000 if args.quick else 60000)
     epochs = args.epochs or (3 if args.quick else 6)
     batch_size = 256
     X = synthetic(n)
 
+    contenders = [
+        ("skae TiedAutoencoder", time_skae(X, batch_size), epochs),
+        ("Keras model.fit (DenseTranspose)", time_keras(X, batch_size), epochs),
+        ("MLPRegressor (untied, ReLU)", time_mlp(X, batch_size), min(args.mlp_epochs, epochs)),
+    ]
+    # Repeats interleave the contenders, so a noisy spell hits them alike.
+    runs = {name: [] for name, _, _ in contenders}
+    for rep in range(args.repeats):
+        for name, fit, n_epochs in contenders:
+            (t1, _), (tn, loss) = fit(1), fit(n_epochs)
+            steady = (n_epochs - 1) * n / (tn - t1) if n_epochs > 1 else float("nan")
+            runs[name].append((tn, n_epochs * n / tn, steady, loss))
+            print(f"[{rep + 1}/{args.repeats}] {name}: {n_epochs} epochs in {tn:.2f} s"
+                  f" (1 epoch: {t1:.2f} s), {steady:,.0f} samples/s after epoch 1", flush=True)
     rows = []
-    for name, timer, n_epochs in [
-        ("skae TiedAutoencoder", time_skae, epochs),
-        ("Keras model.fit (DenseTranspose)", time_keras, epochs),
-        ("MLPRegressor (untied, ReLU)", time_mlp, min(args.mlp_epochs, epochs)),
-    ]:
-        (t1, _), (tn, loss) = timer(X, n_epochs, batch_size)
-        steady = (n_epochs - 1) * n / (tn - t1) if n_epochs > 1 else float("nan")
-        rows.append((name, n_epochs, tn, n_epochs * n / tn, steady, loss))
-        print(f"{name}: {n_epochs} epochs in {tn:.2f} s (1 epoch: {t1:.2f} s), loss {loss:.4f}", flush=True)
+    for name, _, n_epochs in contenders:
+        tn, overall, steady, loss = (float(np.median(c)) for c in zip(*runs[name]))
+        spread = [r[2] for r in runs[name]]
+        rows.append((name, n_epochs, tn, overall, steady, loss, min(spread), max(spread)))
 
     import sklearn
     import tensorflow as tf
 
     keras_steady = rows[1][4]
+    ratios = [a[2] / b[2] for a, b in zip(runs[rows[0][0]], runs[rows[1][0]])]
     lines = [
         "# Training throughput",
         "",
@@ -161,18 +173,21 @@ def main():
         f"TensorFlow {tf.__version__}, Keras {tf.keras.__version__}, scikit-learn {sklearn.__version__}, "
         f"devices: {', '.join(d.device_type for d in tf.config.list_physical_devices())}.",
         "",
+        f"Medians of {args.repeats} interleaved repeats; the range of the after-epoch-1 throughput in brackets.",
+        "",
         "| trainer | epochs | fit time (s) | samples/s (whole fit) | samples/s (after epoch 1) | vs Keras (after epoch 1) | final train MSE |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, n_epochs, tn, overall, steady, loss in rows:
+    for name, n_epochs, tn, overall, steady, loss, lo, hi in rows:
         lines.append(
-            f"| {name} | {n_epochs} | {tn:.2f} | {overall:,.0f} | {steady:,.0f} | "
+            f"| {name} | {n_epochs} | {tn:.2f} | {overall:,.0f} | {steady:,.0f} [{lo:,.0f}-{hi:,.0f}] | "
             f"{steady / keras_steady:.2f}x | {loss:.4f} |"
         )
     lines += [
         "",
         "Steady throughput excludes the first epoch (tracing/compilation), measured as "
-        "(epochs - 1) x rows / (fit(epochs) - fit(1)) on fresh models.",
+        "(epochs - 1) x rows / (fit(epochs) - fit(1)) on fresh models. skae / Keras within each repeat: "
+        + ", ".join(f"{r:.2f}x" for r in ratios) + ".",
     ]
     text = "\n".join(lines) + "\n"
     print("\n" + text)
