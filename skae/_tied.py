@@ -131,11 +131,13 @@ class TiedAutoencoder(BaseAutoencoder):
     def _architecture(self):
         return {"tied_weights": True, "code_activation": "identity"}
 
-    def _is_linear(self):
-        return tuple(np.atleast_1d(self.hidden_layer_sizes)) == () and self.loss == "mse"
+    @staticmethod
+    def _is_linear(spec):
+        """Linear network with squared error: the PCA-like case."""
+        return spec.hidden_layer_sizes == () and spec.loss == "mse"
 
     def _train(self, spec, X_train, X_val, batch_size, seeds):
-        if not self._is_linear():
+        if not self._is_linear(spec):
             return super()._train(spec, X_train, X_val, batch_size, seeds)
         # The optimal decoder bias of a linear autoencoder is the data mean:
         # fix it instead of learning it, and train a bias-free net on
@@ -157,7 +159,7 @@ class TiedAutoencoder(BaseAutoencoder):
         return networks.Autoencoder(spec, weights=[W, -mean @ W, mean]), result
 
     def _set_fitted_attributes(self, X, result):
-        if not self._is_linear():
+        if not self._is_linear(self._network.spec):
             # A refit with another architecture must not keep stale attributes.
             for name in ("components_", "explained_variance_", "explained_variance_ratio_", "mean_"):
                 self.__dict__.pop(name, None)
