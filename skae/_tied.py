@@ -140,19 +140,13 @@ class TiedAutoencoder(BaseAutoencoder):
         if not self._is_linear(spec):
             return super()._train(spec, X_train, X_val, batch_size, seeds)
         # The optimal decoder bias of a linear autoencoder is the data mean:
-        # fix it instead of learning it, and train a bias-free net on
-        # centred data (float32 copies, centred in place).
-        mean = X_train.mean(axis=0)
-
-        def centred(X):
-            if X is None:
-                return None
-            X32 = np.array(X, dtype=np.float32)
-            X32 -= mean.astype(np.float32)
-            return X32
-
+        # fix it instead of learning it, and train a bias-free net on centred
+        # data.  The training rows are centred batch by batch (no centred
+        # copy of a large X); the validation rows are few and centred here.
+        mean = X_train.mean(axis=0, dtype=np.float64)
+        X_val = None if X_val is None else np.asarray(X_val - mean, dtype=np.float32)
         net, result = super()._train(
-            replace(spec, use_bias=False), centred(X_train), centred(X_val), batch_size, seeds
+            replace(spec, use_bias=False), X_train, X_val, batch_size, seeds, offset=mean
         )
         W = net.get_weights()[0].astype(np.float64)
         networks, _ = _tf_side()
@@ -166,31 +160,39 @@ class TiedAutoencoder(BaseAutoencoder):
             return
         net = self._network
         W = net.encoder_kernels[0].numpy().astype(np.float64)
-        self.mean_ = X.mean(axis=0)
-        U, ritz_values = _rayleigh_ritz(W, X, self.mean_)
+        self.mean_ = X.mean(axis=0, dtype=np.float64)
+        U, ritz_values, total = _rayleigh_ritz(W, X, self.mean_)
         net.set_weights([U, -self.mean_ @ U, self.mean_])
         n_samples = X.shape[0]
         self.components_ = U.T
         self.explained_variance_ = ritz_values / max(n_samples - 1, 1)
-        total = np.var(X, axis=0, ddof=1 if n_samples > 1 else 0).sum()
+        total /= max(n_samples - 1, 1)
         self.explained_variance_ratio_ = (
             self.explained_variance_ / total if total > 0 else np.zeros_like(ritz_values)
         )
 
 
-def _rayleigh_ritz(W, X, mean):
+def _rayleigh_ritz(W, X, mean, chunk_size=8192):
     """Ordered orthonormal components spanning the columns of W.
 
     Q = orth(W); M = Qᵀ Xcᵀ Xc Q from one pass over the data (Xc = X - mean,
-    never formed); M = V Λ Vᵀ; return Q V (columns by decreasing Λ, signs
-    as PCA's ``svd_flip``) and Λ (sums of squares along each column, the
-    best that any basis of span(W) can explain).  Costs O(n d k + d k²).
-    Where W has more columns than rank, the extra columns are zero.
+    centred chunk by chunk in float64, never formed whole); M = V Λ Vᵀ;
+    return Q V (columns by decreasing Λ, signs as PCA's ``svd_flip``), Λ
+    (sums of squares along each column, the best that any basis of span(W)
+    can explain) and the total sum of squares Σ ||x - mean||², from the same
+    pass.  Costs O(n d k + d k²).  Where W has more columns than rank, the
+    extra columns are zero.
     """
     d, k = W.shape
     Q = np.linalg.qr(W)[0][:, : min(d, k)]
-    P = X @ Q - mean @ Q
-    ritz_values, V = np.linalg.eigh(P.T @ P)
+    M = np.zeros((Q.shape[1], Q.shape[1]))
+    total = 0.0
+    for start in range(0, X.shape[0], chunk_size):
+        chunk = np.subtract(X[start : start + chunk_size], mean, dtype=np.float64)
+        P = chunk @ Q
+        M += P.T @ P
+        total += float(np.vdot(chunk, chunk))
+    ritz_values, V = np.linalg.eigh(M)
     order = np.argsort(ritz_values)[::-1]
     ritz_values, U = np.clip(ritz_values[order], 0, None), Q @ V[:, order]
     signs = np.sign(U[np.argmax(np.abs(U), axis=0), np.arange(U.shape[1])])
@@ -198,4 +200,4 @@ def _rayleigh_ritz(W, X, mean):
     if k > U.shape[1]:
         U = np.hstack([U, np.zeros((d, k - U.shape[1]))])
         ritz_values = np.concatenate([ritz_values, np.zeros(k - len(ritz_values))])
-    return U, ritz_values
+    return U, ritz_values, total
