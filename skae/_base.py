@@ -303,12 +303,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self._network.keras_decoder()
 
     # -- for subclasses -------------------------------------------------------
-    def _train(self, spec, X_train, X_val, batch_size, seeds, offset=None):
+    def _train(self, spec, X_train, X_val, batch_size, seeds):
         """Build the network of ``spec`` and train it; return (network, result).
 
         ``seeds`` are two integers: for the initial weights and for training.
-        ``offset``, if given, is subtracted from the training rows batch by
-        batch (see :func:`skae._tf.training.train`).
         """
         networks, training = _tf_side()
         net = networks.Autoencoder(spec, seed=int(seeds[0]))
@@ -324,7 +322,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             adaptive=self.learning_rate == "adaptive",
-            offset=offset,
             verbose=self.verbose,
             chunk_size=_CHUNK_SIZE,
         )

@@ -73,9 +73,8 @@ def epoch_function(spec, shuffle, jit_compile=False):
     The per-batch step is XLA-compiled when ``jit_compile``; the loop over
     batches never is (an XLA while-loop gathering batches ran ~100x slower).
 
-    ``epoch(X, offset, seed, batch_size, params, m, v, powers, learning_rate)``
-    trains on the rows of ``X - offset`` (``offset`` is subtracted batch by
-    batch, so no shifted copy of X is made) and returns the mean training loss over the epoch's batches (weighted by
+    ``epoch(X, seed, batch_size, params, m, v, powers, learning_rate)``
+    returns the mean training loss over the epoch's batches (weighted by
     their sizes), followed by the mean of each of its parts
     (:func:`~skae._tf.networks.loss_parts`); every row is used, the last batch being smaller when
     ``batch_size`` does not divide the number of rows.
@@ -91,7 +90,7 @@ def epoch_function(spec, shuffle, jit_compile=False):
         Adam.update(params, grads, m, v, powers, learning_rate)
         return tf.stack([loss, *parts]) * tf.cast(tf.shape(xb)[0], tf.float32)
 
-    def epoch(X, offset, seed, batch_size, params, m, v, powers, learning_rate):
+    def epoch(X, seed, batch_size, params, m, v, powers, learning_rate):
         n = tf.shape(X)[0]
         if shuffle:
             order = tf.argsort(tf.random.stateless_uniform([n], seed=seed))
@@ -101,7 +100,7 @@ def epoch_function(spec, shuffle, jit_compile=False):
         # The total loss first, then its parts, each summed over rows.
         totals = tf.zeros([1 + n_parts], tf.float32)
         for i in tf.range(n_batches):
-            xb = tf.gather(X, order[i * batch_size : (i + 1) * batch_size]) - offset
+            xb = tf.gather(X, order[i * batch_size : (i + 1) * batch_size])
             batch_seed = tf.random.experimental.stateless_fold_in(seed, i)
             draws = networks.training_draws(spec, xb, batch_seed)
             totals += step(xb, draws, params, m, v, powers, learning_rate)
@@ -143,7 +142,6 @@ def train(
     tol,
     n_iter_no_change,
     adaptive=False,
-    offset=None,
     verbose=0,
     chunk_size=16384,
 ):
@@ -156,11 +154,9 @@ def train(
     divides the learning rate by 5 instead, and training stops when a stall
     happens at a learning rate of 1e-6 or less (scikit-learn's 'adaptive'
     schedule).  With ``X_val`` the weights of the best validation epoch are
-    restored at the end.  ``offset`` (one value per feature) is subtracted
-    from the training rows as batches are drawn (not from ``X_val``).
+    restored at the end.
     """
     X = tf.convert_to_tensor(X, tf.float32)
-    offset = tf.zeros(X.shape[1:], tf.float32) if offset is None else tf.constant(offset, tf.float32)
     X_val = None if X_val is None else tf.convert_to_tensor(X_val, tf.float32)
     opt = Adam(net.trainable, learning_rate)
     run_epoch = epoch_function(net.spec, bool(shuffle), int(np.prod(X.shape)) >= XLA_MIN_ENTRIES)
@@ -173,7 +169,7 @@ def train(
     for it in range(max_iter):
         seed_it = tf.constant(seeds.integers(0, 2**62, size=2), tf.int64)
         loss, *parts = run_epoch(
-            X, offset, seed_it, batch_size, net.trainable, opt.m, opt.v, opt.powers, opt.learning_rate
+            X, seed_it, batch_size, net.trainable, opt.m, opt.v, opt.powers, opt.learning_rate
         ).numpy().tolist()
         if not np.isfinite(loss):
             raise NonFiniteLossError(it + 1, loss)
