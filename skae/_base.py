@@ -81,7 +81,7 @@ _DOC_TRAINING = """\
 _DOC_ATTRIBUTES = """\
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of features seen during fit, when X has string column names.
     n_iter_ : int
         Number of epochs run.
@@ -232,7 +232,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=(np.float64, np.float32))

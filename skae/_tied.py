@@ -50,7 +50,7 @@ class TiedAutoencoder(BaseAutoencoder):
 
     Attributes
     ----------
-    components_ : ndarray of shape (n_components, n_features_in_)
+    components_ : ndarray of shape (n_components, n_features)
         Only for the linear network (``hidden_layer_sizes=()``,
         ``loss='mse'``): orthonormal directions of the learned subspace,
         ordered by decreasing explained variance, with PCA's sign
@@ -61,7 +61,7 @@ class TiedAutoencoder(BaseAutoencoder):
         component (ddof=1, as PCA).
     explained_variance_ratio_ : ndarray of shape (n_components,)
         Linear network only: ``explained_variance_`` over the total variance.
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (n_features,)
         Linear network only: the training data's mean (the decoder's bias).
 {_DOC_ATTRIBUTES}
 

@@ -129,7 +129,7 @@ class VariationalAutoencoder(BaseAutoencoder):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
+        X : ndarray of shape (n_samples, n_features)
             The decoder's mean (the Bernoulli probabilities, for
             ``loss='binary_crossentropy'``) at each latent draw.
         """
