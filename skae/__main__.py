@@ -34,9 +34,8 @@ def methods(k, max_iter):
         (
             "TiedAutoencoder linear",
             TiedAutoencoder(
-                k, hidden_layer_sizes=(), alpha=0.0, learning_rate="adaptive",
-                learning_rate_init=3e-2, n_iter_no_change=2, tol=1e-5,
-                max_iter=max_iter, random_state=0,
+                k, hidden_layer_sizes=(), alpha=0.0, learning_rate="cosine",
+                learning_rate_init=3e-2, max_iter=max_iter, random_state=0,
             ),
         ),
         (

@@ -49,11 +49,17 @@ _DOC_TRAINING = """\
         is added to the loss.
     batch_size : int or 'auto', default='auto'
         Mini-batch size; 'auto' means ``min(200, n_samples)``.
-    learning_rate : {'constant', 'adaptive'}, default='constant'
+    learning_rate : {'constant', 'adaptive', 'cosine'}, default='constant'
         Step-size schedule. 'adaptive' (as in :class:`~sklearn.neural_network.MLPRegressor`)
         divides the step by 5 each time the loss (or validation score) stalls
         for more than ``n_iter_no_change`` epochs, and stops once the step is
         at most 1e-6: slower, but it settles past Adam's noise floor.
+        'cosine' anneals the step from ``learning_rate_init`` towards 0 over
+        ``max_iter`` epochs (``lr_t = learning_rate_init * (1 + cos(pi (t +
+        1/2) / max_iter)) / 2`` in epoch t = 0, 1, ..., the middle of each
+        epoch's span on the cosine; Loshchilov & Hutter, 2017):
+        training runs all ``max_iter`` epochs, which are its budget, and
+        ``tol`` stops it early only with ``early_stopping``.
     learning_rate_init : float, default=1e-3
         Adam's initial step size.
     max_iter : int, default=200
@@ -62,7 +68,8 @@ _DOC_TRAINING = """\
         Training stops (or, with ``learning_rate='adaptive'``, the step is
         divided by 5) when the loss (or the validation score, with
         ``early_stopping``) has not improved by at least ``tol`` for more than
-        ``n_iter_no_change`` consecutive epochs.
+        ``n_iter_no_change`` consecutive epochs.  With
+        ``learning_rate='cosine'`` only the validation score can stop training.
     n_iter_no_change : int, default=10
         See ``tol``.
     early_stopping : bool, default=False
@@ -130,7 +137,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "loss": [StrOptions({"mse", "binary_crossentropy"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "adaptive"})],
+        "learning_rate": [StrOptions({"constant", "adaptive", "cosine"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -321,7 +328,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             seed=int(seeds[1]),
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-            adaptive=self.learning_rate == "adaptive",
+            schedule=self.learning_rate,
             verbose=self.verbose,
             chunk_size=_CHUNK_SIZE,
         )

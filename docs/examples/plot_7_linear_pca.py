@@ -24,8 +24,8 @@ X = StandardScaler().fit_transform(load_digits().data)
 k = 8
 pca = PCA(k).fit(X)
 ae = TiedAutoencoder(
-    k, hidden_layer_sizes=(), alpha=0.0, learning_rate="adaptive", learning_rate_init=1e-2,
-    n_iter_no_change=2, tol=1e-6, max_iter=500, random_state=0,
+    k, hidden_layer_sizes=(), alpha=0.0, learning_rate="cosine", learning_rate_init=3e-2,
+    max_iter=200, random_state=0,
 ).fit(X)
 
 

@@ -236,7 +236,7 @@ def kl_sparsity(codes, target, weight):
 PENALTIES = {"kl_sparsity": kl_sparsity}
 
 
-def _is_centred_linear_tied(spec):
+def is_centred_linear_tied(spec):
     return (
         spec.tied_weights
         and not spec.use_bias
@@ -288,7 +288,7 @@ def objective(spec, params, x, draws):
         kl = tf.reduce_mean(gaussian_kl(mean, logvar))
         loss = reconstruction + spec.beta * kl
         parts = (reconstruction, kl)
-    elif _is_centred_linear_tied(spec):
+    elif is_centred_linear_tied(spec):
         loss = tf.reduce_mean(linear_tied_errors(x, params[0]))
     else:
         codes = encode(spec, params, x_in)
