@@ -319,7 +319,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         net = networks.Autoencoder(spec, seed=int(seeds[0]))
         result = training.train(
             net,
-            np.asarray(X_train, dtype=np.float32),
+            X_train,  # converted to float32 by train, with at most one copy
             None if X_val is None else np.asarray(X_val, dtype=np.float32),
             batch_size=batch_size,
             max_iter=self.max_iter,

@@ -151,3 +151,20 @@ def test_xla_step_trains_the_same_model_deterministically(digits, monkeypatch, E
     xla = Estimator(**kw).fit(digits).transform(digits)
     np.testing.assert_array_equal(xla, Estimator(**kw).fit(digits).transform(digits))
     np.testing.assert_allclose(xla, plain, rtol=1e-3, atol=1e-4)
+
+
+def test_training_data_reach_tensorflow_with_at_most_one_copy():
+    from skae._tf import training
+
+    rng = np.random.default_rng(0)
+    aligned = training.aligned_empty((50, 7))
+    aligned[...] = rng.normal(size=(50, 7))
+    tensor = training.to_tensor(aligned)
+    aligned[3, 4] = 123.0
+    assert float(tensor[3, 4]) == 123.0  # shared, not copied
+    # Misaligned, float64, read-only or strided data are copied once, exactly.
+    misaligned = np.frombuffer(aligned.tobytes()[4:] + b"\0" * 4, np.float32).reshape(50, 7)
+    read_only = aligned.copy()
+    read_only.flags.writeable = False
+    for X in (misaligned, aligned.astype(np.float64), read_only, np.asfortranarray(aligned)):
+        np.testing.assert_array_equal(training.to_tensor(X).numpy(), X.astype(np.float32))

@@ -32,6 +32,45 @@ def use_xla(spec, n_entries):
     return n_entries >= XLA_MIN_ENTRIES and not networks.is_centred_linear_tied(spec)
 
 
+# TensorFlow's CPU kernels need tensor buffers aligned to this many bytes
+# (EIGEN_MAX_ALIGN_BYTES); a misaligned DLPack import aborts the process.
+ALIGNMENT = 64
+
+
+def aligned_empty(shape, dtype=np.float32):
+    """An uninitialised C-contiguous array whose data start on an ALIGNMENT boundary."""
+    n_bytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    buffer = np.empty(n_bytes + ALIGNMENT, np.uint8)
+    start = -buffer.ctypes.data % ALIGNMENT
+    return buffer[start : start + n_bytes].view(dtype).reshape(shape)
+
+
+def to_tensor(X):
+    """X as a float32 tensor, without a copy where TensorFlow allows one.
+
+    ``tf.convert_to_tensor`` always copies.  A float32, C-contiguous,
+    aligned, writeable array is shared with TensorFlow through DLPack
+    instead (the tensor keeps it alive; training never writes to it);
+    anything else is copied once into such an array first.  On 70000 x 784
+    this saves a 220 MB copy: 0.14 s measured, more where fresh memory is
+    slow to map.
+    """
+    X = np.asarray(X)
+    shareable = (
+        X.dtype == np.float32
+        and X.flags.c_contiguous
+        and X.flags.writeable  # DLPack cannot export read-only arrays
+        and X.ctypes.data % ALIGNMENT == 0
+    )
+    if not shareable:
+        X32 = aligned_empty(X.shape)
+        np.copyto(X32, X, casting="same_kind")
+        X = X32
+    if X.size == 0:
+        return tf.convert_to_tensor(X)
+    return tf.experimental.dlpack.from_dlpack(X.__dlpack__())
+
+
 class NonFiniteLossError(ArithmeticError):
     """The training loss became NaN or infinite."""
 
@@ -151,7 +190,7 @@ def train(
     verbose=0,
     chunk_size=16384,
 ):
-    """Train ``net`` on ``X`` (numpy, float32) with Adam; return a TrainingResult.
+    """Train ``net`` on ``X`` (a numpy array) with Adam; return a TrainingResult.
 
     Stopping follows scikit-learn's MLP: training stops when the training
     loss (or, with ``X_val``, the validation score, the negative mean
@@ -166,7 +205,7 @@ def train(
     converged.  With ``X_val`` the weights of the best validation epoch are
     restored at the end.
     """
-    X = tf.convert_to_tensor(X, tf.float32)
+    X = to_tensor(X)
     X_val = None if X_val is None else tf.convert_to_tensor(X_val, tf.float32)
     opt = Adam(net.trainable, learning_rate)
     run_epoch = epoch_function(net.spec, bool(shuffle), use_xla(net.spec, int(np.prod(X.shape))))
