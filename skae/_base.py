@@ -310,10 +310,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self._network.keras_decoder()
 
     # -- for subclasses -------------------------------------------------------
-    def _train(self, spec, X_train, X_val, batch_size, seeds):
+    def _train(self, spec, X_train, X_val, batch_size, seeds, rows_shuffled=False):
         """Build the network of ``spec`` and train it; return (network, result).
 
         ``seeds`` are two integers: for the initial weights and for training.
+        ``rows_shuffled``: X_train is a private copy whose rows the caller
+        put in random order (see ``training.train``).
         """
         networks, training = _tf_side()
         net = networks.Autoencoder(spec, seed=int(seeds[0]))
@@ -331,6 +333,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             schedule=self.learning_rate,
             verbose=self.verbose,
             chunk_size=_CHUNK_SIZE,
+            rows_shuffled=rows_shuffled,
         )
         return net, result
 

@@ -168,3 +168,27 @@ def test_training_data_reach_tensorflow_with_at_most_one_copy():
     read_only.flags.writeable = False
     for X in (misaligned, aligned.astype(np.float64), read_only, np.asfortranarray(aligned)):
         np.testing.assert_array_equal(training.to_tensor(X).numpy(), X.astype(np.float32))
+
+
+def test_every_shuffle_mode_visits_every_row_once_per_epoch(rng):
+    from dataclasses import replace
+
+    from skae import TiedAutoencoder
+    from skae._tf import networks, training
+
+    X = rng.normal(size=(203, 6)).astype(np.float32)  # batches of 50 and a last one of 3
+    X -= X.mean(axis=0)
+    deep = TiedAutoencoder(2, hidden_layer_sizes=(4,), alpha=0.0)._network_spec(6)
+    linear = replace(TiedAutoencoder(2, hidden_layer_sizes=(), alpha=0.0)._network_spec(6), use_bias=False)
+    assert networks.is_centred_linear_tied(linear)
+    for spec in (deep, linear):
+        net = networks.Autoencoder(spec, seed=0)
+        expected = training.mean_error(net, training.to_tensor(X), 1000)
+        for shuffle, rows_shuffled in ((False, False), (True, False), (True, True)):
+            # A zero learning rate leaves the weights alone: each epoch's mean
+            # loss is the mean error over all rows iff every row is used once.
+            result = training.train(
+                net, X, batch_size=50, max_iter=2, learning_rate=0.0, shuffle=shuffle, seed=1,
+                tol=0.0, n_iter_no_change=5, rows_shuffled=rows_shuffled,
+            )
+            np.testing.assert_allclose(result.loss_curve, [expected] * 2, rtol=1e-5)

@@ -4,7 +4,8 @@ The linear tied autoencoder recovers PCA
 
 A tied autoencoder with no hidden layer is linear, and its best weights
 span PCA's principal subspace (Baldi & Hornik, 1989). skae fixes its decoder
-bias at the data mean and finishes training with a Rayleigh-Ritz step, so
+bias at the data mean, trains a few components more than it keeps, and
+finishes with a Rayleigh-Ritz step that keeps the best ones, so
 the fitted model has PCA's ``components_``, ``explained_variance_`` and
 ``explained_variance_ratio_``. How close are they to PCA's?
 """

@@ -247,19 +247,22 @@ def is_centred_linear_tied(spec):
     )
 
 
-def linear_tied_errors(x, W):
+def linear_tied_errors(x, W, with_norms=True):
     """Per-sample mean squared error of x -> x W Wᵀ, without forming x W Wᵀ.
 
     With z = x W: ||x - z Wᵀ||² = ||x||² - 2 ||z||² + z (WᵀW) zᵀ.  The same
     value and gradient as the direct form in O(b d k + b k²) instead of
     several passes over b x d reconstructions, which dominate when k << d.
+    ``with_norms=False`` leaves out ||x||², which does not depend on W:
+    training then reads each batch twice (x W and the gradient's xᵀ(...)),
+    not three times.
     """
     z = tf.matmul(x, W)
-    sq = (
-        tf.reduce_sum(tf.square(x), axis=1)
-        - 2.0 * tf.reduce_sum(tf.square(z), axis=1)
-        + tf.reduce_sum(tf.matmul(z, tf.matmul(W, W, transpose_a=True)) * z, axis=1)
+    sq = -2.0 * tf.reduce_sum(tf.square(z), axis=1) + tf.reduce_sum(
+        tf.matmul(z, tf.matmul(W, W, transpose_a=True)) * z, axis=1
     )
+    if with_norms:
+        sq += tf.reduce_sum(tf.square(x), axis=1)
     return sq / tf.cast(tf.shape(x)[1], x.dtype)
 
 
@@ -276,6 +279,11 @@ def objective(spec, params, x, draws):
     negative ELBO per sample, ``-log p(x | z) + beta * KL``, with one
     reparameterised draw of z per sample.  ``draws`` are the batch's random
     numbers, from :func:`training_draws`.
+
+    For the centred linear tied net (:func:`is_centred_linear_tied`) the loss
+    leaves out the batch's mean ||x||² / d, a constant that does not move the
+    weights; :func:`~skae._tf.training.train` adds the data's back to the
+    loss it reports.
     """
     draws = list(draws)
     x_in = corrupt(x, *spec.corruption, draws.pop(0)) if spec.corruption else x
@@ -289,7 +297,7 @@ def objective(spec, params, x, draws):
         loss = reconstruction + spec.beta * kl
         parts = (reconstruction, kl)
     elif is_centred_linear_tied(spec):
-        loss = tf.reduce_mean(linear_tied_errors(x, params[0]))
+        loss = tf.reduce_mean(linear_tied_errors(x, params[0], with_norms=False))
     else:
         codes = encode(spec, params, x_in)
         logits = decode_logits(spec, params, codes)

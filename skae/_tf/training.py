@@ -2,7 +2,8 @@
 
 The data are converted once to a float32 tensor.  Each epoch (a shuffle by
 index permutation and every mini-batch, the last one smaller when the batch
-size does not divide the number of rows) runs inside a single
+size does not divide the number of rows; or, for data whose rows were put in
+random order once, a shuffle of the order of contiguous batches) runs inside a single
 ``tf.function``, so Python is visited once per epoch: for the loss curve,
 early stopping, the divergence guard and progress output.
 
@@ -31,6 +32,11 @@ XLA_MIN_ENTRIES = 2**23
 def use_xla(spec, n_entries):
     return n_entries >= XLA_MIN_ENTRIES and not networks.is_centred_linear_tied(spec)
 
+
+# Callers that can put the training rows in random order once (a copy they
+# make anyway) should from this many entries: an epoch then slices contiguous
+# batches instead of gathering rows (see epoch_function).
+BLOCK_SHUFFLE_MIN_ENTRIES = 2**23
 
 # TensorFlow's CPU kernels need tensor buffers aligned to this many bytes
 # (EIGEN_MAX_ALIGN_BYTES); a misaligned DLPack import aborts the process.
@@ -115,6 +121,13 @@ class Adam:
 def epoch_function(spec, shuffle, jit_compile=False):
     """A compiled epoch for ``spec``, shared by every model of that spec.
 
+    ``shuffle``: False (batches in row order), True (batches of rows drawn
+    by a fresh permutation each epoch, gathered) or ``"blocks"`` (for rows
+    already in random order: the rows rotated by a random shift, cut into
+    contiguous batches visited in a random order, both fresh each epoch;
+    slicing instead of gathering saves a copy of every batch, measured
+    0.095 -> 0.056 s per epoch for the linear tied net, 70000 x 784, k=10).
+
     The per-batch step is XLA-compiled when ``jit_compile``; the loop over
     batches never is (an XLA while-loop gathering batches ran ~100x slower).
 
@@ -137,15 +150,31 @@ def epoch_function(spec, shuffle, jit_compile=False):
 
     def epoch(X, seed, batch_size, params, m, v, powers, learning_rate):
         n = tf.shape(X)[0]
-        if shuffle:
+        n_batches = (n + batch_size - 1) // batch_size
+        if shuffle == "blocks":
+            order = tf.argsort(tf.random.stateless_uniform([n_batches], seed=seed))
+            shift = tf.random.stateless_uniform(
+                [], seed=tf.random.experimental.stateless_fold_in(seed, -1), maxval=n, dtype=tf.int32
+            )
+        elif shuffle:
             order = tf.argsort(tf.random.stateless_uniform([n], seed=seed))
         else:
             order = tf.range(n)
-        n_batches = (n + batch_size - 1) // batch_size
         # The total loss first, then its parts, each summed over rows.
         totals = tf.zeros([1 + n_parts], tf.float32)
         for i in tf.range(n_batches):
-            xb = tf.gather(X, order[i * batch_size : (i + 1) * batch_size])
+            if shuffle == "blocks":
+                # Window order[i] of the rows rotated by `shift`, wrapping.
+                start = order[i] * batch_size
+                size = tf.minimum(batch_size, n - start)
+                start = (start + shift) % n
+                xb = tf.cond(
+                    start + size <= n,
+                    lambda: X[start : start + size],
+                    lambda: tf.concat([X[start:], X[: start + size - n]], axis=0),
+                )
+            else:
+                xb = tf.gather(X, order[i * batch_size : (i + 1) * batch_size])
             batch_seed = tf.random.experimental.stateless_fold_in(seed, i)
             draws = networks.training_draws(spec, xb, batch_seed)
             totals += step(xb, draws, params, m, v, powers, learning_rate)
@@ -189,6 +218,7 @@ def train(
     schedule="constant",
     verbose=0,
     chunk_size=16384,
+    rows_shuffled=False,
 ):
     """Train ``net`` on ``X`` (a numpy array) with Adam; return a TrainingResult.
 
@@ -204,11 +234,25 @@ def train(
     ``X_val``, still stops it).  Training that ends its cosine schedule has
     converged.  With ``X_val`` the weights of the best validation epoch are
     restored at the end.
+
+    ``rows_shuffled``: X's rows are already in random order (a private copy
+    the caller permuted), so shuffling visits contiguous batches in random
+    order instead of gathering rows (see :func:`epoch_function`).
     """
+    # The centred linear tied net trains on its loss less the constant mean
+    # ||x||² / d (see networks.objective); the reported loss includes it.
+    loss_offset = 0.0
+    if networks.is_centred_linear_tied(net.spec) and np.size(X):
+        sq = sum(
+            float(np.einsum("ij,ij->i", c, c).sum(dtype=np.float64))
+            for c in (X[i : i + chunk_size] for i in range(0, len(X), chunk_size))
+        )
+        loss_offset = sq / np.size(X)
     X = to_tensor(X)
     X_val = None if X_val is None else tf.convert_to_tensor(X_val, tf.float32)
     opt = Adam(net.trainable, learning_rate)
-    run_epoch = epoch_function(net.spec, bool(shuffle), use_xla(net.spec, int(np.prod(X.shape))))
+    shuffle = ("blocks" if rows_shuffled else True) if shuffle else False
+    run_epoch = epoch_function(net.spec, shuffle, use_xla(net.spec, int(np.prod(X.shape))))
     batch_size = tf.constant(batch_size, tf.int32)
     seeds = np.random.default_rng(seed)  # one pair per epoch, drawn as it starts
 
@@ -224,6 +268,7 @@ def train(
         loss, *parts = run_epoch(
             X, seed_it, batch_size, net.trainable, opt.m, opt.v, opt.powers, opt.learning_rate
         ).numpy().tolist()
+        loss += loss_offset
         if not np.isfinite(loss):
             raise NonFiniteLossError(it + 1, loss)
         result.loss_curve.append(loss)
