@@ -16,9 +16,9 @@ in the full run, 1,000,000 x 1000.  For k in {2, 10, 30, 50}:
   neighbours ("well separated"), and ||C C^T - I|| of its components;
 - wall times of the autoencoder fit and of PCA's solvers 'covariance_eigh'
   and 'randomized', and of IncrementalPCA (medians over interleaved repeats);
-- epochs until the epoch's mean training loss was first within 1.01x and
-  1.001x of PCA's training MSE (the loss is averaged while the weights still
-  move, so this slightly overstates the epochs needed).
+- the smallest epoch budget (``max_iter`` of the cosine schedule, from a
+  grid 1, 2, 3, 5, 7, 10, 20, 50, 100, 200) whose fitted model is within
+  1.01x and 1.001x of PCA's training MSE.
 
 Part 2, family, on standardised digits (75% training, 25% held out) at
 k in {2, 10, 30}: held-out reconstruction MSE, the accuracy of a
@@ -63,6 +63,8 @@ def linear_ae(k, n_samples):
     ``max_iter`` epochs and runs them all.  Large data (>= 50000 rows):
     batches of 1024, a step of 1e-2 and 10 epochs.  Small data: the default
     batch (200), a step of 3e-2 and 200 epochs (an epoch is a few steps).
+    The default ``n_oversamples=10``: 10 more components are trained and
+    dropped by the Rayleigh-Ritz finish.
     """
     from skae import TiedAutoencoder
 
@@ -127,9 +129,28 @@ def timed(make, X):
     return est, seconds
 
 
-def epochs_to(loss_curve, target):
-    hits = [i + 1 for i, loss in enumerate(loss_curve) if loss <= target]
-    return str(hits[0]) if hits else "not reached"
+def budgets_to(k, X_train, pca_mse, targets=(1.01, 1.001)):
+    """The smallest epoch budgets of the recipe whose fitted model is within
+    each target ratio of PCA's training MSE.
+
+    The cosine schedule is set by its budget (``max_iter``), so the question
+    is how many epochs to give it, not when a loss curve crosses a line (the
+    loss curve is also that of the oversampled training net).  Budgets from a
+    grid; "> max" when even the recipe's budget misses.
+    """
+    n = X_train.shape[0]
+    full = linear_ae(k, n).max_iter
+    grid = [b for b in (1, 2, 3, 5, 7, 10, 20, 50, 100, 200) if b <= full]
+    found = {}
+    for budget in grid:
+        est, _ = timed(lambda: linear_ae(k, n).set_params(max_iter=budget), X_train)
+        ratio = mse(est, X_train) / pca_mse
+        for target in targets:
+            if target not in found and ratio <= target:
+                found[target] = str(budget)
+        if len(found) == len(targets):
+            break
+    return [found.get(target, f"> {full}") for target in targets]
 
 
 def well_separated(eigenvalues, k, min_gap=0.10):
@@ -159,6 +180,9 @@ def linear_rows(name, X_train, X_test, repeats):
     lam = ref.explained_variance_
     rows = []
     for k in K_LINEAR:
+        # Compile this k's network (its epoch depends on the data's size
+        # class) on a slice, so that no timed fit pays for the trace.
+        timed(lambda k=k: linear_ae(k, n).set_params(max_iter=1), X_train[:20_000])
         times = {key: [] for key in ["ae", *solvers(k)]}
         for _ in range(repeats):  # interleaved, so machine noise hits all alike
             ae, seconds = timed(lambda k=k: linear_ae(k, n), X_train)
@@ -186,8 +210,7 @@ def linear_rows(name, X_train, X_test, repeats):
                 "cos": (float(cosines[sep].min()), len(sep)) if sep else (np.nan, 0),
                 "orth": float(np.linalg.norm(C @ C.T - np.eye(k))),
                 "epochs": ae.n_iter_,
-                "to_1.01": epochs_to(ae.loss_curve_, 1.01 * pca_train),
-                "to_1.001": epochs_to(ae.loss_curve_, 1.001 * pca_train),
+                "budgets": budgets_to(k, X_train, pca_train),
                 "times": t,
                 "times_all": times,
             }
@@ -206,7 +229,7 @@ def linear_rows(name, X_train, X_test, repeats):
 def linear_table(rows):
     out = [
         "| data | k | MSE / PCA (train) | MSE / PCA (held-out) | eigen-gap at k | largest angle"
-        " | Σ sin²θ | min cos, well-separated (n) | ‖CCᵀ−I‖ | epochs (to 1.01x / 1.001x)"
+        " | Σ sin²θ | min cos, well-separated (n) | ‖CCᵀ−I‖ | epochs (budget for 1.01x / 1.001x)"
         " | AE fit (s) | covariance_eigh (s) | randomized (s) | IncrementalPCA (s)"
         " | AE / eigh | AE / randomized |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -218,7 +241,7 @@ def linear_table(rows):
             f"| {r['data']} | {r['k']} | {r['train']:.5f} | {r['test']:.5f} | {r['gap']:.3f}"
             f" | {r['angle']:.2f}° | {r['sin2']:.2e} | "
             + (f"{cos:.5f} ({n_sep})" if n_sep else "none")
-            + f" | {r['orth']:.0e} | {r['epochs']} ({r['to_1.01']} / {r['to_1.001']})"
+            + f" | {r['orth']:.0e} | {r['epochs']} ({r['budgets'][0]} / {r['budgets'][1]})"
             f" | {t['ae']:.2f} | {t['covariance_eigh']:.2f} | {t['randomized']:.2f}"
             f" | {t['IncrementalPCA']:.2f} | {t['ae'] / t['covariance_eigh']:.1f}x"
             f" | {t['ae'] / t['randomized']:.1f}x |"
@@ -345,12 +368,14 @@ def main():
         "## Linear tied autoencoder against PCA",
         "",
         "Recipe: `TiedAutoencoder(k, hidden_layer_sizes=(), alpha=0, learning_rate='cosine',"
-        " random_state=0)` with `learning_rate_init=1e-2, batch_size=1024, max_iter=10` on the"
+        " random_state=0)` (and the default `n_oversamples=10`) with `learning_rate_init=1e-2, batch_size=1024, max_iter=10` on the"
         " synthetic sets and `learning_rate_init=3e-2, batch_size='auto'` (200), `max_iter=200`"
         " on digits. PCA's reference is the exact `covariance_eigh` solution; eigen-gap is"
         " (λ_k − λ_k+1)/λ_k; 'well-separated' components have eigenvalues at least 10% from both"
         " neighbours. Times include input validation and, for the autoencoder, the Rayleigh–Ritz"
-        " finish (each architecture was compiled once before timing).",
+        " finish (each architecture was compiled once before timing). Epoch budgets: the"
+        " smallest `max_iter` (of 1, 2, 3, 5, 7, 10, 20, 50, 100, 200) whose fitted model is"
+        " within 1.01x / 1.001x of PCA's training MSE.",
         "",
         *linear_table(linear),
         "",
