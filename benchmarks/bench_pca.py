@@ -30,7 +30,7 @@ Writes ``benchmarks/results/pca.md`` and two PNGs (``*_quick.*`` with
 ``--quick``: digits and 70000 x 784 only, one repeat):
 
     python benchmarks/bench_pca.py --quick    # about 3 minutes on 2 cores
-    python benchmarks/bench_pca.py            # about 30 minutes, ~16 GB of memory
+    python benchmarks/bench_pca.py            # about 70 minutes, ~16 GB of memory
 """
 
 import argparse
