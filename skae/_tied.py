@@ -190,18 +190,15 @@ class TiedAutoencoder(BaseAutoencoder):
             # one reused buffer, in chunks: measured no slower than the plain
             # centred copy (0.08 s on 70000 x 784).
             chunk = 1024
-            if X.dtype == np.float32:
-                mean32 = mean.astype(np.float32)
-            else:
-                buffer = np.empty((chunk, X.shape[1]), X.dtype)
+            in_place = X.dtype == np.float32  # no buffer: the output is float32 too
+            mean_x = mean.astype(X.dtype)
+            buffer = None if in_place else np.empty((chunk, X.shape[1]), X.dtype)
             for start in range(0, X.shape[0], chunk):
                 rows = order[start : start + chunk]
                 dest = out[start : start + len(rows)]
-                if X.dtype == np.float32:
-                    np.subtract(np.take(X, rows, axis=0, out=dest, mode="clip"), mean32, out=dest)
-                else:
-                    np.take(X, rows, axis=0, out=buffer[: len(rows)], mode="clip")
-                    np.subtract(buffer[: len(rows)], mean, out=dest, casting="same_kind")
+                gathered = dest if in_place else buffer[: len(rows)]
+                np.take(X, rows, axis=0, out=gathered, mode="clip")
+                np.subtract(gathered, mean_x, out=dest, casting="same_kind")
             return out
 
         order = np.random.default_rng(seeds).permutation(X_train.shape[0]) if blocks else None
