@@ -13,6 +13,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -22,11 +23,15 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
-from ._spec import NetworkSpec
+from ._spec import ACTIVATIONS, NetworkSpec
 
-ACTIVATIONS = {"identity", "logistic", "tanh", "relu", "elu"}
 _FLOAT32_MAX = np.finfo(np.float32).max
 # Rows per call when transforming or scoring: bounds the activations' memory.
 _CHUNK_SIZE = 16384
@@ -108,8 +113,12 @@ _DOC_ATTRIBUTES = """\
 
 
 def _check_float32_range(X):
-    """Reject finite float64 values that would overflow the float32 network."""
-    if X.dtype == np.float64 and X.size and np.abs(X).max() > _FLOAT32_MAX:
+    """Reject finite float64 values that would overflow the float32 network.
+
+    With max/min rather than ``abs``: no temporary as large as X.
+    """
+    values = X.data if sp.issparse(X) else X
+    if values.dtype == np.float64 and values.size and max(values.max(), -values.min()) > _FLOAT32_MAX:
         raise ValueError(
             "Input X contains infinity or a value too large for dtype('float32')."
         )
@@ -123,6 +132,41 @@ def _tf_side():
     return networks, training
 
 
+class _SparseRows:
+    """Rows of a sparse matrix, densified on demand (the trainer's row source)."""
+
+    def __init__(self, X):
+        self.X = X.tocsr()
+        self.shape = X.shape
+        self.dtype = X.dtype
+
+    def take(self, rows):
+        return self.X[rows].toarray()
+
+
+def _rows(X):
+    """What the trainer reads: a dense array as it is, a sparse matrix as a row source."""
+    return _SparseRows(X) if sp.issparse(X) else X
+
+
+def _dense_chunks(X):
+    """X (dense or sparse) in dense chunks of rows: the only way sparse data are densified."""
+    chunk_size = _CHUNK_SIZE
+    for start in range(0, X.shape[0], chunk_size):
+        chunk = X[start : start + chunk_size]
+        yield chunk.toarray() if sp.issparse(chunk) else chunk
+
+
+# Fitted state that is private: swapped in and out with the public ``*_`` attributes.
+_PRIVATE_FITTED = ("_network", "_training_state", "_stats", "_scatter")
+# Version of the pickled state; a pickle of another format is refused clearly.
+_STATE_FORMAT = 1
+
+
+def _is_fitted_key(key):
+    return key in _PRIVATE_FITTED or (key.endswith("_") and not key.startswith("__"))
+
+
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class for the autoencoders: use a subclass.
 
@@ -133,7 +177,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(ACTIVATIONS)],
+        "activation": [StrOptions(set(ACTIVATIONS))],
         "loss": [StrOptions({"mse", "binary_crossentropy"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -147,79 +191,70 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
     }
 
     # -- public API -----------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Train the autoencoder to reconstruct X.
+
+        A fit is a transaction: if it fails or is interrupted (divergence,
+        ``KeyboardInterrupt``, ``MemoryError``, ...), the estimator is left
+        exactly as it was.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse matrices (CSR, CSC) are densified one
+            mini-batch at a time, never whole.
         y : None
             Ignored; present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights: each sample's reconstruction error counts
+            in proportion (a weight of 2 about as if the sample were there
+            twice). Samples of weight 0 are left out altogether.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        X = validate_data(self, X, dtype=(np.float64, np.float32))
-        _check_float32_range(X)
-        spec = self._network_spec(X.shape[1])
-        rng = check_random_state(self.random_state)
+        return self._transaction(X, sample_weight, incremental=False)
 
-        X_train, X_val = X, None
-        if self.early_stopping:
-            n_val = int(round(self.validation_fraction * X.shape[0]))
-            if n_val < 1 or n_val >= X.shape[0]:
-                raise ValueError(
-                    f"early_stopping with validation_fraction={self.validation_fraction}"
-                    f" cannot split {X.shape[0]} samples into a non-empty training"
-                    " and validation set; use more samples or early_stopping=False."
-                )
-            order = rng.permutation(X.shape[0])
-            X_val, X_train = X[order[:n_val]], X[order[n_val:]]
-        batch_size = self._batch_size(X_train.shape[0])
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Train on X for one pass (one epoch), going on from the current state.
 
-        _, training = _tf_side()
-        seeds = rng.randint(np.iinfo(np.int32).max, size=2)
-        try:
-            net, result = self._train(spec, X_train, X_val, batch_size, seeds)
-        except training.NonFiniteLossError as exc:
-            raise ValueError(
-                f"{type(self).__name__} training diverged: the loss became {exc.loss}"
-                f" at epoch {exc.epoch}. Scale the input (e.g. with StandardScaler,"
-                " or to [0, 1] for loss='binary_crossentropy') or lower"
-                f" learning_rate_init (now {self.learning_rate_init})."
-            ) from None
+        The first call builds the network (and fixes ``n_features_in_``);
+        each later call continues training where the last one, or ``fit``,
+        stopped: same weights, same optimiser moments and step count, same
+        random stream, same schedule position.  ``early_stopping`` does not
+        apply (as in :class:`~sklearn.neural_network.MLPRegressor`).  For
+        data that do not fit in memory, pass chunks (e.g. of a
+        ``np.memmap``) one call at a time.  Like ``fit``, a failed call
+        leaves the estimator as it was.
 
-        self._network = net
-        self.n_iter_ = result.n_iter
-        self.loss_curve_ = result.loss_curve
-        if self.early_stopping:
-            self.validation_scores_ = result.validation_scores
-            self.best_validation_score_ = result.best_validation_score
-            self.best_loss_ = None
-        else:
-            self.best_loss_ = result.best_loss
-        self._set_fitted_attributes(X, result)
-        if not result.converged:
-            warnings.warn(
-                f"{type(self).__name__}: stopped after max_iter={self.max_iter} epochs"
-                " and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )
-        return self
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : None
+            Ignored; present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`, relative within this call.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._transaction(X, sample_weight, incremental=True)
 
     def transform(self, X):
         """Encode X: the activations of the code layer.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -227,7 +262,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             Same dtype as X (float32 or float64).
         """
         X = self._validate_X(X)
-        return self._run("encode", X, X.dtype)
+        return self._run(self._network, "encode", X, X.dtype)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
@@ -240,6 +275,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
+            Dense, whatever the input to ``fit`` was.
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=(np.float64, np.float32))
@@ -249,7 +285,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"X has {Z.shape[1]} features, but {type(self).__name__}.inverse_transform"
                 f" is expecting {self.n_components} features (n_components) as input."
             )
-        return self._run("decode", Z, Z.dtype)
+        return self._run(self._network, "decode", Z, Z.dtype)
 
     def score_samples(self, X):
         """Negative reconstruction error of each sample.
@@ -261,16 +297,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
         scores : ndarray of shape (n_samples,), float64
         """
         X = self._validate_X(X)
-        return -self._run("sample_errors", X, np.float64)
+        return -self._run(self._network, "sample_errors", X, np.float64)
 
-    def score(self, X, y=None):
+    def score(self, X, y=None, sample_weight=None):
         """Negative mean reconstruction error: higher is better.
 
         So ``GridSearchCV`` without ``scoring`` picks the model that
@@ -278,15 +314,39 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : None
             Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the mean.
 
         Returns
         -------
         score : float
         """
-        return float(np.mean(self.score_samples(X)))
+        scores = self.score_samples(X)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, scores, ensure_non_negative=True)
+        return float(np.average(scores, weights=sample_weight))
+
+    # -- named weights, as MLPRegressor's -------------------------------------
+    @property
+    def coefs_(self):
+        """Kernels of the layers, input to output (encoder, then decoder).
+
+        ``coefs_[i]`` has shape (units in, units out), as in
+        :class:`~sklearn.neural_network.MLPRegressor`.  For tied networks the
+        decoder's kernels are the encoder's, transposed (copies: changing
+        them changes nothing).
+        """
+        check_is_fitted(self)
+        return [W for W, _ in self._network.layers()]
+
+    @property
+    def intercepts_(self):
+        """Biases of the layers, input to output (encoder, then decoder)."""
+        check_is_fitted(self)
+        return [b for _, b in self._network.layers()]
 
     # -- Keras access ---------------------------------------------------------
     @property
@@ -310,44 +370,164 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self._network.keras_decoder()
 
     # -- for subclasses -------------------------------------------------------
-    def _train(self, spec, X_train, X_val, batch_size, seeds, rows_shuffled=False):
-        """Build the network of ``spec`` and train it; return (network, result).
-
-        ``seeds`` are two integers: for the initial weights and for training.
-        ``rows_shuffled``: X_train is a private copy whose rows the caller
-        put in random order (see ``training.train``).
-        """
-        networks, training = _tf_side()
-        net = networks.Autoencoder(spec, seed=int(seeds[0]))
-        result = training.train(
-            net,
-            X_train,  # converted to float32 by train, with at most one copy
-            None if X_val is None else np.asarray(X_val, dtype=np.float32),
-            batch_size=batch_size,
-            max_iter=self.max_iter,
-            learning_rate=self.learning_rate_init,
-            shuffle=self.shuffle,
-            seed=int(seeds[1]),
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            schedule=self.learning_rate,
-            verbose=self.verbose,
-            chunk_size=_CHUNK_SIZE,
-            rows_shuffled=rows_shuffled,
-        )
-        return net, result
-
     def _architecture(self):
         """Network options that differ between estimators (a dict for NetworkSpec)."""
         raise NotImplementedError
 
-    def _set_fitted_attributes(self, X, result):
-        """Set estimator-specific fitted attributes after training on X.
+    def _training_spec(self, spec):
+        """The network that training runs on (the linear tied net's differs)."""
+        return spec
 
-        ``result`` is the training run's record (loss curves and their parts).
-        """
+    def _training_data(self, X, sample_weight, X_val, w_val, state, incremental, seeds):
+        """(training Data, validation Data or None, extras for the hooks below)."""
+        _, training = _tf_side()
+        val = None if X_val is None else training.Data(_rows(X_val), w_val)
+        return training.Data(_rows(X), sample_weight), val, {}
+
+    def _inference_network(self, state, X, sample_weight, extras, incremental):
+        """The network ``transform`` uses after training on X; (network, attributes)."""
+        return state.net, {}
+
+    def _fitted_attributes(self, X, sample_weight, net, loop, continuing):
+        """Estimator-specific fitted attributes (a dict) after training on X."""
+        return {}
+
+    # -- the transaction --------------------------------------------------------
+    def _transaction(self, X, sample_weight, incremental):
+        """Fit or partial_fit as a transaction: train a new (or copied) state,
+        then swap every fitted attribute in at once; on any exception, put
+        back the estimator exactly as it was."""
+        before = dict(self.__dict__)
+        try:
+            fitted, warning = self._train(X, sample_weight, incremental)
+            kept = {k: v for k, v in before.items() if not _is_fitted_key(k)}
+            self.__dict__ = {**kept, **fitted}  # one step
+        except BaseException:
+            self.__dict__ = before
+            raise
+        if warning:
+            warnings.warn(warning, ConvergenceWarning, stacklevel=4)  # the caller of fit
+        return self
+
+    def _train(self, X, sample_weight, incremental):
+        """Everything fit/partial_fit compute; returns (fitted attributes, warning)."""
+        networks, training = _tf_side()
+        previous = self.__dict__.get("_training_state")
+        continuing = previous is not None and (incremental or self.warm_start)
+        X = validate_data(
+            self, X, reset=not continuing, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32)
+        )
+        _check_float32_range(X)
+        X, sample_weight = self._check_weights(X, sample_weight)
+        spec = self._training_spec(self._network_spec(X.shape[1]))
+        if continuing and previous.spec != spec:
+            raise ValueError(
+                f"{'partial_fit' if incremental else 'fit with warm_start=True'} cannot change"
+                " the network: its parameters differ from those of the fitted model."
+                " Use fit (with warm_start=False) to train a new one."
+            )
+        rng = check_random_state(self.random_state)
+
+        X_train, w_train, X_val, w_val = X, sample_weight, None, None
+        if self.early_stopping and not incremental:
+            n_val = int(round(self.validation_fraction * X.shape[0]))
+            if n_val < 1 or n_val >= X.shape[0]:
+                raise ValueError(
+                    f"early_stopping with validation_fraction={self.validation_fraction}"
+                    f" cannot split {X.shape[0]} samples into a non-empty training"
+                    " and validation set; use more samples or early_stopping=False."
+                )
+            order = rng.permutation(X.shape[0])
+            X_val, X_train = X[order[:n_val]], X[order[n_val:]]
+            if sample_weight is not None:
+                w_val, w_train = sample_weight[order[:n_val]], sample_weight[order[n_val:]]
+                w_val, w_train = w_val / w_val.mean(), w_train / w_train.mean()
+        batch_size = self._batch_size(X_train.shape[0])
+
+        seeds = None
+        if continuing:
+            state = previous.copy()  # the fitted model stays untouched until the swap
+        else:
+            seeds = rng.randint(np.iinfo(np.int32).max, size=2)
+            state = training.TrainingState.fresh(
+                spec, init_seed=int(seeds[0]), train_seed=int(seeds[1]),
+                learning_rate=self.learning_rate_init,
+            )
+        if not incremental:  # each fit runs its schedule from the start
+            state.schedule_epoch = 0
+            state.learning_rate = float(self.learning_rate_init)
+        data, val, extras = self._training_data(X_train, w_train, X_val, w_val, state, incremental, seeds)
+
+        schedule = {
+            "constant": training.ConstantSchedule,
+            "adaptive": training.AdaptiveSchedule,
+            "cosine": lambda: training.CosineSchedule(self.max_iter),
+        }[self.learning_rate]()
+        policies = [training.DivergenceGuard()]
+        if val is not None:
+            policies.append(training.Validation(val))
+        if not (self.learning_rate == "cosine" and val is None):  # the schedule says when to stop
+            monitor = "validation_score" if val is not None else "loss"
+            policies.append(training.Plateau(self.tol, self.n_iter_no_change, monitor, reset=not incremental))
+        max_epochs = 1 if incremental else self.max_iter
+        if self.verbose:
+            policies.append(training.Progress(self.verbose, max_epochs))
+        try:
+            loop = training.run(
+                state, data, batch_size=batch_size, shuffle=self.shuffle, schedule=schedule,
+                policies=policies, max_epochs=max_epochs, verbose=self.verbose,
+            )
+        except training.NonFiniteLossError as exc:
+            raise ValueError(
+                f"{type(self).__name__} training diverged: the loss became {exc.loss}"
+                f" at epoch {exc.epoch}. Scale the input (e.g. with StandardScaler,"
+                " or to [0, 1] for loss='binary_crossentropy') or lower"
+                f" learning_rate_init (now {self.learning_rate_init})."
+            ) from None
+
+        net, fitted = self._inference_network(state, X, sample_weight, extras, incremental)
+        fitted.update(
+            {k: self.__dict__[k] for k in ("n_features_in_", "feature_names_in_") if k in self.__dict__}
+        )
+        loss_curve = (list(self.loss_curve_) if continuing else []) + loop.loss_curve
+        fitted.update(
+            _network=net,
+            _training_state=state,
+            n_iter_=state.epoch,
+            loss_curve_=loss_curve,
+            best_loss_=None if val is not None else float(min(loss_curve)),
+            validation_scores_=None,
+            best_validation_score_=None,
+        )
+        if val is not None:
+            old = self.__dict__.get("validation_scores_") if continuing else None
+            fitted["validation_scores_"] = list(old or []) + loop.validation_scores
+            fitted["best_validation_score_"] = float(max(fitted["validation_scores_"]))
+        fitted.update(self._fitted_attributes(X, sample_weight, net, loop, continuing))
+        warning = None
+        if not incremental and not loop.converged:
+            warning = (
+                f"{type(self).__name__}: stopped after max_iter={self.max_iter} epochs"
+                " and the optimization hasn't converged yet."
+            )
+        return fitted, warning
 
     # -- private helpers ------------------------------------------------------
+    def _check_weights(self, X, sample_weight):
+        """Validated weights normalised to mean 1, with zero-weight rows dropped
+        (exactly as if they were not there); None when all are equal."""
+        if sample_weight is None:
+            return X, None
+        w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        keep = w > 0
+        if not keep.any():
+            raise ValueError("Sample weights must contain at least one non-zero number.")
+        if not keep.all():
+            X, w = X[keep], w[keep]
+        if np.all(w == w[0]):
+            return X, None
+        return X, w / w.mean()
+
     def _network_spec(self, n_features):
         hidden = self.hidden_layer_sizes
         hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
@@ -371,44 +551,70 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if self.batch_size > n_samples:
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. It is going"
-                " to be clipped"
+                " to be clipped",
+                stacklevel=6,  # the caller of fit
             )
         return int(np.clip(self.batch_size, 1, n_samples))
 
     def _validate_X(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = validate_data(
+            self, X, reset=False, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32)
+        )
         return _check_float32_range(X)
 
-    def _run(self, name, X, dtype):
+    @staticmethod
+    def _run(net, name, X, dtype):
         """Apply a compiled network function to X, chunk by chunk, in X's precision."""
-        parts = [
-            self._network.run(name, X[start : start + _CHUNK_SIZE]).numpy()
-            for start in range(0, X.shape[0], _CHUNK_SIZE)
-        ]
+        parts = [net.run(name, chunk).numpy() for chunk in _dense_chunks(X)]
         return np.concatenate(parts).astype(dtype, copy=False)
 
     @property
     def _n_features_out(self):
         return self.n_components
 
-    # -- pickling: weights as numpy arrays, the network rebuilt on load -------
+    # -- pickling: weights and training state as numpy data ---------------------
     def __getstate__(self):
         state = dict(super().__getstate__())  # may be self.__dict__ itself
         net = state.pop("_network", None)
+        training_state = state.pop("_training_state", None)
         if net is not None:
-            state["_network_state"] = (net.spec, net.get_weights())
+            shared = training_state is not None and net is training_state.net
+            state["_skae_state"] = {
+                "format": _STATE_FORMAT,
+                "training": None if training_state is None else training_state.to_numpy(),
+                "network": None if shared else (net.spec, net.get_weights()),
+            }
         return state
 
     def __setstate__(self, state):
-        saved = state.pop("_network_state", None)
+        saved = state.pop("_skae_state", None)
+        if "_network_state" in state:
+            raise ValueError(
+                f"This {type(self).__name__} was saved by an earlier skae whose format"
+                " cannot be loaded by this version; fit the model again."
+            )
         super().__setstate__(state)
-        if saved is not None:
-            networks, _ = _tf_side()
-            spec, weights = saved
+        if saved is None:
+            return
+        if saved.get("format") != _STATE_FORMAT:
+            raise ValueError(
+                f"This {type(self).__name__} was saved in skae state format"
+                f" {saved.get('format')!r}; this version reads format {_STATE_FORMAT}."
+            )
+        networks, training = _tf_side()
+        training_state = None
+        if saved["training"] is not None:
+            training_state = training.TrainingState.from_numpy(saved["training"])
+            self._training_state = training_state
+        if saved["network"] is None:
+            self._network = training_state.net
+        else:
+            spec, weights = saved["network"]
             self._network = networks.Autoencoder(spec, weights=weights)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = True
         return tags

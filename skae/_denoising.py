@@ -91,6 +91,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         shuffle=True,
         random_state=None,
         verbose=False,
+        warm_start=False,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -111,6 +112,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         self.shuffle = shuffle
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _architecture(self):
         if self.noise != "gaussian" and self.noise_level >= 1:

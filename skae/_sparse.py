@@ -2,6 +2,8 @@
 
 from numbers import Real
 
+import numpy as np
+
 from sklearn.utils._param_validation import Interval
 
 from ._base import _DOC_ATTRIBUTES, _DOC_NETWORK, _DOC_TRAINING, BaseAutoencoder
@@ -91,6 +93,7 @@ class SparseAutoencoder(BaseAutoencoder):
         shuffle=True,
         random_state=None,
         verbose=False,
+        warm_start=False,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -111,6 +114,7 @@ class SparseAutoencoder(BaseAutoencoder):
         self.shuffle = shuffle
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _architecture(self):
         penalty = ("kl_sparsity", float(self.sparsity_target), float(self.sparsity_weight))
@@ -120,5 +124,6 @@ class SparseAutoencoder(BaseAutoencoder):
             "penalties": (penalty,) if self.sparsity_weight > 0 else (),
         }
 
-    def _set_fitted_attributes(self, X, result):
-        self.mean_activation_ = self._run("encode", X, float).mean(axis=0)
+    def _fitted_attributes(self, X, sample_weight, net, loop, continuing):
+        codes = self._run(net, "encode", X, np.float64)
+        return {"mean_activation_": np.average(codes, axis=0, weights=sample_weight)}

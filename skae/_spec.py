@@ -7,6 +7,16 @@ imports the other's framework, and a spec is plain data, so it pickles.
 
 from dataclasses import dataclass, field
 
+# The one activation table: skae's (scikit-learn's) name -> (Keras' name for
+# the exported models, the TensorFlow function as a path under ``tf``).
+ACTIVATIONS = {
+    "identity": ("linear", "identity"),
+    "logistic": ("sigmoid", "sigmoid"),
+    "tanh": ("tanh", "tanh"),
+    "relu": ("relu", "nn.relu"),
+    "elu": ("elu", "nn.elu"),
+}
+
 
 @dataclass(frozen=True)
 class NetworkSpec:
@@ -29,7 +39,10 @@ class NetworkSpec:
     a second head of the same size its log-variance, and the loss is the
     negative ELBO with the KL term weighted by ``beta``.
 
-    ``use_bias=False`` drops every bias (for data centred by the caller).
+    ``centred_linear`` says "centred linear tied": one tied linear layer with
+    no biases, trained on data the trainer centres itself (the PCA-like
+    case; see :class:`~skae.TiedAutoencoder`).  Its training loss leaves out
+    the constant mean ``||x||² / d``.
     """
 
     n_features: int
@@ -44,9 +57,23 @@ class NetworkSpec:
     corruption: tuple = ()
     variational: bool = False
     beta: float = 1.0
-    use_bias: bool = True
+    centred_linear: bool = False
+
+    def __post_init__(self):
+        if self.centred_linear and not (
+            self.tied_weights
+            and self.hidden_layer_sizes == ()
+            and self.code_activation == "identity"
+            and self.loss == "mse"
+            and not (self.corruption or self.penalties or self.variational)
+        ):
+            raise ValueError("centred_linear needs one tied linear layer with squared error.")
 
     @property
     def layer_sizes(self):
         """Encoder sizes from the input to the code layer."""
         return (self.n_features, *self.hidden_layer_sizes, self.n_components)
+
+    @property
+    def use_bias(self):
+        return not self.centred_linear

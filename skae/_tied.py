@@ -4,9 +4,13 @@ from dataclasses import replace
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.extmath import _incremental_mean_and_var
+from sklearn.utils.sparsefuncs import incr_mean_variance_axis
 
-from ._base import _DOC_ATTRIBUTES, _DOC_NETWORK, _DOC_TRAINING, BaseAutoencoder, _tf_side
+from ._base import _DOC_ATTRIBUTES, _DOC_NETWORK, _DOC_TRAINING, BaseAutoencoder, _rows, _tf_side
+from ._rayleigh_ritz import orthonormal_basis, projected_scatter, ritz
 
 _LINEAR_NOTE = "\n        ``()`` gives a linear autoencoder."
 
@@ -132,6 +136,7 @@ class TiedAutoencoder(BaseAutoencoder):
         shuffle=True,
         random_state=None,
         verbose=False,
+        warm_start=False,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -150,6 +155,7 @@ class TiedAutoencoder(BaseAutoencoder):
         self.shuffle = shuffle
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _architecture(self):
         return {"tied_weights": True, "code_activation": "identity"}
@@ -157,123 +163,124 @@ class TiedAutoencoder(BaseAutoencoder):
     @staticmethod
     def _is_linear(spec):
         """Linear network with squared error: the PCA-like case."""
-        return spec.hidden_layer_sizes == () and spec.loss == "mse"
+        return spec.hidden_layer_sizes == () and spec.loss == "mse" and not spec.centred_linear
 
-    def _train(self, spec, X_train, X_val, batch_size, seeds):
+    def _training_spec(self, spec):
         if not self._is_linear(spec):
-            return super()._train(spec, X_train, X_val, batch_size, seeds)
+            return spec
         # The optimal decoder bias of a linear autoencoder is the data mean:
-        # fix it instead of learning it, and train a bias-free net on centred
-        # data: float32 copies, centred in the same pass, into buffers that
-        # TensorFlow can use without copying again.  (Centring batch by batch
-        # instead saves this copy but costs more over a fit: measured +0.025 s
-        # per epoch against 0.04 s for the copy on 70000 x 784.)  On large
-        # data the training rows are copied in random order, so that each
-        # epoch can slice contiguous batches rather than gather rows (0.095
-        # -> 0.056 s per epoch at k=10).  On small data, where that saves
-        # nothing, batches of freshly shuffled rows reached PCA more closely
-        # (digits, 7 batches per epoch: 1.00003x against 1.0003x at k=10).
-        mean = X_train.mean(axis=0, dtype=np.float64)
-        # Without a validation split X_train is fit's X: pass the mean on to
-        # _set_fitted_attributes rather than compute it twice.
-        self._fit_mean = mean if X_val is None else None
-        networks, training = _tf_side()
-        blocks = self.shuffle and X_train.size >= training.BLOCK_SHUFFLE_MIN_ENTRIES
-
-        def centred(X, order=None):
-            if X is None:
-                return None
-            out = training.aligned_empty(X.shape)
-            if order is None:
-                return np.subtract(X, mean, out=out, casting="same_kind")
-            # Gather rows straight into the output (float32 data) or through
-            # one reused buffer, in chunks: measured no slower than the plain
-            # centred copy (0.08 s on 70000 x 784).
-            chunk = 1024
-            in_place = X.dtype == np.float32  # no buffer: the output is float32 too
-            mean_x = mean.astype(X.dtype)
-            buffer = None if in_place else np.empty((chunk, X.shape[1]), X.dtype)
-            for start in range(0, X.shape[0], chunk):
-                rows = order[start : start + chunk]
-                dest = out[start : start + len(rows)]
-                gathered = dest if in_place else buffer[: len(rows)]
-                np.take(X, rows, axis=0, out=gathered, mode="clip")
-                np.subtract(gathered, mean_x, out=dest, casting="same_kind")
-            return out
-
-        order = np.random.default_rng(seeds).permutation(X_train.shape[0]) if blocks else None
-        # The training net is wider by the oversampling; _set_fitted_attributes
-        # narrows it to n_components.
+        # it is fixed instead of learned, and a bias-free net, wider by the
+        # oversampling, trains on centred data.
         k = spec.n_components
-        wide = replace(spec, n_components=k + max(0, min(self.n_oversamples, spec.n_features - k)))
-        net, result = super()._train(
-            replace(wide, use_bias=False),
-            centred(X_train, order),
-            centred(X_val),
-            batch_size,
-            seeds,
-            rows_shuffled=blocks,
-        )
-        W = net.get_weights()[0].astype(np.float64)
-        return networks.Autoencoder(wide, weights=[W, -mean @ W, mean]), result
+        p = max(0, min(self.n_oversamples, spec.n_features - k))
+        return replace(spec, n_components=k + p, centred_linear=True)
 
-    def _set_fitted_attributes(self, X, result):
-        if not self._is_linear(self._network.spec):
-            # A refit with another architecture must not keep stale attributes.
-            for name in ("components_", "explained_variance_", "explained_variance_ratio_", "mean_"):
-                self.__dict__.pop(name, None)
-            return
+    def _training_data(self, X, sample_weight, X_val, w_val, state, incremental, seeds):
+        if not state.spec.centred_linear:
+            return super()._training_data(X, sample_weight, X_val, w_val, state, incremental, seeds)
+        _, training = _tf_side()
+        if incremental:
+            # Chan's update: mean_ and var_ are those of all data seen.
+            stats = _running_stats(X, sample_weight, self.__dict__.get("_stats"))
+            centre = stats[0]
+        else:
+            stats = None
+            centre = _mean(X, sample_weight)
+        # On large dense data the training copy is laid out in random row
+        # order, so that each epoch can slice contiguous batches rather than
+        # gather rows (0.095 -> 0.056 s per epoch at k=10, 70000 x 784).  On
+        # small data, where that saves nothing, batches of freshly shuffled
+        # rows reached PCA more closely (digits: 1.00003x against 1.0003x).
+        order = None
+        if self.shuffle and not sp.issparse(X) and X.size >= training.BLOCK_SHUFFLE_MIN_ENTRIES:
+            seed = seeds if seeds is not None else state.rng.integers(0, 2**62)
+            order = np.random.default_rng(seed).permutation(X.shape[0])
+        data = training.Data(_rows(X), sample_weight, centre=centre, preshuffle=order)
+        val = None if X_val is None else training.Data(_rows(X_val), w_val, centre=centre)
+        return data, val, {"centre": centre, "stats": stats, "validation": X_val is not None}
+
+    def _inference_network(self, state, X, sample_weight, extras, incremental):
+        if not state.spec.centred_linear:
+            return state.net, {}
         networks, _ = _tf_side()
-        wide = self._network.spec
-        W = self._network.encoder_kernels[0].numpy().astype(np.float64)
-        mean = self.__dict__.pop("_fit_mean", None)
-        self.mean_ = X.mean(axis=0, dtype=np.float64) if mean is None else mean
-        U, ritz_values, total = _rayleigh_ritz(W, X, self.mean_)
-        # Keep the top n_components of the (possibly oversampled) subspace.
+        W = state.net.get_weights()["encoder"][0]["kernel"].astype(np.float64)
         k = int(self.n_components)
-        U, ritz_values = U[:, :k], ritz_values[:k]
-        self._network = networks.Autoencoder(
-            replace(wide, n_components=k), weights=[U, -self.mean_ @ U, self.mean_]
+        scatter = None
+        if incremental:
+            # The scatter of all data seen, in the learned subspace: this
+            # chunk's (about its own mean, plus Chan's term for the shift of
+            # the mean), and the earlier chunks' carried over by projecting
+            # their accumulated scatter onto the new subspace.  Ordering the
+            # components by one chunk's variances alone was noisy (1.08x
+            # PCA's error on digits in chunks of 90 rows, against 1.00x).
+            mean, var, n_seen = extras["stats"]
+            n_chunk = X.shape[0]  # weights have mean 1: their sum is the number of rows
+            Q = orthonormal_basis(W)
+            chunk_mean = _mean(X, sample_weight)
+            M, _ = projected_scatter(Q, X, chunk_mean, sample_weight)
+            previous = self.__dict__.get("_scatter")
+            if previous is not None:
+                Q_old, M_old, old_mean = previous
+                R = Q_old.T @ Q
+                M += R.T @ M_old @ R
+                shift = Q.T @ (chunk_mean - old_mean)
+                M += (n_seen - n_chunk) * n_chunk / n_seen * np.outer(shift, shift)
+            scatter = (Q, M, mean)
+            U, ritz_values = ritz(Q, M, k)
+            explained_variance = ritz_values / max(n_seen - 1, 1)
+        else:
+            # Without a validation split the training centre is X's mean.
+            mean = _mean(X, sample_weight) if extras["validation"] else extras["centre"]
+            Q = orthonormal_basis(W)
+            M, feature_ss = projected_scatter(Q, X, mean, sample_weight)
+            scatter = (Q, M, mean)  # for partial_fit after fit
+            U, ritz_values = ritz(Q, M, k)
+            n_seen = X.shape[0]
+            var = feature_ss / n_seen
+            explained_variance = ritz_values / max(n_seen - 1, 1)
+        # Keep the top n_components of the (possibly oversampled) subspace.
+        spec = replace(state.spec, n_components=k, centred_linear=False)
+        net = networks.Autoencoder(
+            spec, weights={"encoder": [{"kernel": U, "bias": -mean @ U}], "decoder": [{"bias": mean}]}
         )
-        n_samples = X.shape[0]
-        self.components_ = U.T
-        self.explained_variance_ = ritz_values / max(n_samples - 1, 1)
-        total /= max(n_samples - 1, 1)
-        self.explained_variance_ratio_ = (
-            self.explained_variance_ / total if total > 0 else np.zeros_like(ritz_values)
+        total = var.sum() * n_seen / max(n_seen - 1, 1)
+        return net, {
+            "_stats": (mean, var, n_seen),
+            "_scatter": scatter,
+            "mean_": mean,
+            "var_": var,
+            "n_samples_seen_": n_seen,
+            "components_": U.T,
+            "explained_variance_": explained_variance,
+            "explained_variance_ratio_": (
+                explained_variance / total if total > 0 else np.zeros_like(ritz_values)
+            ),
+        }
+
+
+def _mean(X, sample_weight):
+    """Column means of X (dense or sparse), weighted, in float64."""
+    if sample_weight is None:
+        return np.asarray(X.mean(axis=0, dtype=np.float64)).ravel()
+    w = sample_weight.astype(np.float64)
+    return np.asarray(X.T @ w).ravel() / w.sum()
+
+
+def _running_stats(X, sample_weight, previous):
+    """(mean, variance, count) of all data seen after X (Chan et al.'s update),
+    as IncrementalPCA keeps them; counts are sums of weights."""
+    if previous is None:
+        last_mean, last_var, last_n = 0.0, 0.0, 0
+    else:
+        last_mean, last_var, last_n = previous
+    if sp.issparse(X):
+        mean, var, n = incr_mean_variance_axis(
+            X.tocsr(), axis=0, last_mean=np.zeros(X.shape[1]) + last_mean,
+            last_var=np.zeros(X.shape[1]) + last_var,
+            last_n=np.full(X.shape[1], float(last_n)), weights=sample_weight,
         )
-
-
-def _rayleigh_ritz(W, X, mean, chunk_size=8192):
-    """Ordered orthonormal components spanning the columns of W.
-
-    Q = orth(W); M = Qᵀ Xcᵀ Xc Q from one pass over the data (Xc = X - mean,
-    centred chunk by chunk in X's precision, never formed whole; M and the
-    sums are accumulated in float64); M = V Λ Vᵀ;
-    return Q V (columns by decreasing Λ, signs as PCA's ``svd_flip``), Λ
-    (sums of squares along each column, the best that any basis of span(W)
-    can explain) and the total sum of squares Σ ||x - mean||², from the same
-    pass.  Costs O(n d k + d k²).  Where W has more columns than rank, the
-    extra columns are zero.
-    """
-    d, k = W.shape
-    Q = np.linalg.qr(W)[0][:, : min(d, k)]
-    dtype = np.float32 if X.dtype == np.float32 else np.float64
-    Q_x, mean_x = Q.astype(dtype), mean.astype(dtype)
-    M = np.zeros((Q.shape[1], Q.shape[1]))
-    total = 0.0
-    for start in range(0, X.shape[0], chunk_size):
-        chunk = np.subtract(X[start : start + chunk_size], mean_x, dtype=dtype)
-        P = (chunk @ Q_x).astype(np.float64)
-        M += P.T @ P
-        # Row sums first: float32 BLAS dot over 6e6 entries loses 1e-5.
-        total += float(np.einsum("ij,ij->i", chunk, chunk).sum(dtype=np.float64))
-    ritz_values, V = np.linalg.eigh(M)
-    order = np.argsort(ritz_values)[::-1]
-    ritz_values, U = np.clip(ritz_values[order], 0, None), Q @ V[:, order]
-    signs = np.sign(U[np.argmax(np.abs(U), axis=0), np.arange(U.shape[1])])
-    U *= np.where(signs == 0, 1.0, signs)
-    if k > U.shape[1]:
-        U = np.hstack([U, np.zeros((d, k - U.shape[1]))])
-        ritz_values = np.concatenate([ritz_values, np.zeros(k - len(ritz_values))])
-    return U, ritz_values, total
+        return np.asarray(mean, np.float64), np.asarray(var, np.float64), float(n[0])
+    mean, var, n = _incremental_mean_and_var(
+        X, last_mean, last_var, np.full(X.shape[1], float(last_n)), sample_weight=sample_weight
+    )
+    return np.asarray(mean, np.float64), np.asarray(var, np.float64), float(n[0])

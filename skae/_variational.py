@@ -98,6 +98,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         shuffle=True,
         random_state=None,
         verbose=False,
+        warm_start=False,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -116,6 +117,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         self.shuffle = shuffle
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def sample(self, n_samples=1, random_state=None):
         """Generate new samples: draw latents from the prior, decode them.
@@ -189,6 +191,9 @@ class VariationalAutoencoder(BaseAutoencoder):
             "beta": float(self.beta),
         }
 
-    def _set_fitted_attributes(self, X, result):
-        self.reconstruction_curve_ = result.part_curves["reconstruction"]
-        self.kl_curve_ = result.part_curves["kl"]
+    def _fitted_attributes(self, X, sample_weight, net, loop, continuing):
+        old = lambda name: list(getattr(self, name, [])) if continuing else []  # noqa: E731
+        return {
+            "reconstruction_curve_": old("reconstruction_curve_") + loop.part_curves["reconstruction"],
+            "kl_curve_": old("kl_curve_") + loop.part_curves["kl"],
+        }

@@ -184,7 +184,7 @@ def _first_layer_filters(estimator):
 
     if isinstance(estimator, BaseAutoencoder):
         check_is_fitted(estimator)
-        return estimator._network.encoder_kernels[0].numpy().T
+        return estimator.coefs_[0].T
     if hasattr(estimator, "components_"):
         return np.asarray(estimator.components_)
     check_is_fitted(estimator)

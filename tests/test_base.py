@@ -126,20 +126,6 @@ def test_keras_models_reproduce_transform_and_inverse_transform(digits, Estimato
     )
 
 
-def test_refitting_an_architecture_reuses_its_compiled_functions(rng, caplog):
-    from skae._tf import networks, training
-
-    X = rng.normal(size=(300, 6))
-    for i in range(6):  # as cross-validation does: new data sizes, new models
-        ae = TiedAutoencoder(2, hidden_layer_sizes=(5,), max_iter=2, random_state=i)
-        ae.fit(X[: 150 + 25 * i]).transform(X[: 10 + i])
-    spec = ae._network.spec
-    # One trace for the first shape, one relaxed to any number of rows.
-    assert training.epoch_function(spec, True, False).experimental_get_tracing_count() <= 2
-    assert networks.compiled("encode", spec, "float64").experimental_get_tracing_count() <= 2
-    assert "retracing" not in caplog.text
-
-
 @each_estimator
 def test_xla_step_trains_the_same_model_deterministically(digits, monkeypatch, Estimator):
     # On large data the per-batch step is XLA-compiled; force that path here.
@@ -151,44 +137,3 @@ def test_xla_step_trains_the_same_model_deterministically(digits, monkeypatch, E
     xla = Estimator(**kw).fit(digits).transform(digits)
     np.testing.assert_array_equal(xla, Estimator(**kw).fit(digits).transform(digits))
     np.testing.assert_allclose(xla, plain, rtol=1e-3, atol=1e-4)
-
-
-def test_training_data_reach_tensorflow_with_at_most_one_copy():
-    from skae._tf import training
-
-    rng = np.random.default_rng(0)
-    aligned = training.aligned_empty((50, 7))
-    aligned[...] = rng.normal(size=(50, 7))
-    tensor = training.to_tensor(aligned)
-    aligned[3, 4] = 123.0
-    assert float(tensor[3, 4]) == 123.0  # shared, not copied
-    # Misaligned, float64, read-only or strided data are copied once, exactly.
-    misaligned = np.frombuffer(aligned.tobytes()[4:] + b"\0" * 4, np.float32).reshape(50, 7)
-    read_only = aligned.copy()
-    read_only.flags.writeable = False
-    for X in (misaligned, aligned.astype(np.float64), read_only, np.asfortranarray(aligned)):
-        np.testing.assert_array_equal(training.to_tensor(X).numpy(), X.astype(np.float32))
-
-
-def test_every_shuffle_mode_visits_every_row_once_per_epoch(rng):
-    from dataclasses import replace
-
-    from skae import TiedAutoencoder
-    from skae._tf import networks, training
-
-    X = rng.normal(size=(203, 6)).astype(np.float32)  # batches of 50 and a last one of 3
-    X -= X.mean(axis=0)
-    deep = TiedAutoencoder(2, hidden_layer_sizes=(4,), alpha=0.0)._network_spec(6)
-    linear = replace(TiedAutoencoder(2, hidden_layer_sizes=(), alpha=0.0)._network_spec(6), use_bias=False)
-    assert networks.is_centred_linear_tied(linear)
-    for spec in (deep, linear):
-        net = networks.Autoencoder(spec, seed=0)
-        expected = training.mean_error(net, training.to_tensor(X), 1000)
-        for shuffle, rows_shuffled in ((False, False), (True, False), (True, True)):
-            # A zero learning rate leaves the weights alone: each epoch's mean
-            # loss is the mean error over all rows iff every row is used once.
-            result = training.train(
-                net, X, batch_size=50, max_iter=2, learning_rate=0.0, shuffle=shuffle, seed=1,
-                tol=0.0, n_iter_no_change=5, rows_shuffled=rows_shuffled,
-            )
-            np.testing.assert_allclose(result.loss_curve, [expected] * 2, rtol=1e-5)

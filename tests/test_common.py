@@ -16,7 +16,25 @@ ESTIMATORS = [
     VariationalAutoencoder(loss="binary_crossentropy", beta=4.0, max_iter=5, random_state=0),
 ]
 
+# The only expected failures, and why (scikit-learn tags MLPRegressor alike).
+# Zero weights are exact (those rows are dropped; tests/test_weights_and_sparse.py),
+# but an integer weight k is not k copies of the row: the copies would fall in
+# other mini-batches, in other places of the shuffled epoch, so the stochastic
+# solver takes other steps.  Weighted training is tested in its own tests.
+_REPETITION = (
+    "Stochastic mini-batch training: an integer weight k weighs a sample's loss k"
+    " times in its own batch, where k repeated rows would be spread over other"
+    " batches, so the fitted models differ (zero weights are exact)."
+)
 
-@parametrize_with_checks(ESTIMATORS)
+
+def expected_failed_checks(estimator):
+    return {
+        "check_sample_weight_equivalence_on_dense_data": _REPETITION,
+        "check_sample_weight_equivalence_on_sparse_data": _REPETITION,
+    }
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -28,9 +28,12 @@ def test_pickle_round_trip_in_process(fitted, digits):
     assert loaded.loss_curve_ == fitted.loss_curve_
     # The pickle holds numpy arrays, not TensorFlow objects.
     state = fitted.__getstate__()
-    assert "_network" not in state
-    spec, weights = state["_network_state"]
-    assert all(type(w) is np.ndarray for w in weights)
+    assert "_network" not in state and "_training_state" not in state
+    import tensorflow as tf
+
+    saved = state["_skae_state"]
+    leaves = tf.nest.flatten([saved["training"]["weights"], saved["training"]["optimizer"]["m"]])
+    assert leaves and all(type(w) is np.ndarray for w in leaves)
 
 
 def test_unfitted_pickle_clone_and_set_params(digits):

@@ -57,7 +57,7 @@ def test_filters_are_the_first_kernel_columns(pixels):
     ae = SparseAutoencoder(7, hidden_layer_sizes=(), max_iter=2, random_state=0).fit(pixels / 16)
     fig, axes = plot_filters(ae, image_shape=(8, 8), n_cols=3)
     assert axes.shape == (3, 3)
-    kernel = ae._network.encoder_kernels[0].numpy()
+    kernel = ae.coefs_[0]
     np.testing.assert_allclose(shown(axes[1, 0]), kernel[:, 3].reshape(8, 8))
     lo, hi = axes[1, 0].images[0].get_clim()
     assert lo == -hi == -np.abs(kernel[:, 3]).max()

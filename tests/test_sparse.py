@@ -46,7 +46,9 @@ def test_penalty_is_finite_when_units_saturate(rng):
 
 def test_tied_weights_share_kernels(digits01):
     ae = SparseAutoencoder(16, hidden_layer_sizes=(32,), tied_weights=True, max_iter=2, random_state=0)
-    net = ae.fit(digits01)._network
-    assert net.decoder_kernels is None
+    coefs = ae.fit(digits01).coefs_
+    assert [W.shape for W in coefs] == [(64, 32), (32, 16), (16, 32), (32, 64)]
+    np.testing.assert_array_equal(coefs[2], coefs[1].T)
+    np.testing.assert_array_equal(coefs[3], coefs[0].T)
     untied = SparseAutoencoder(16, hidden_layer_sizes=(32,), max_iter=2, random_state=0).fit(digits01)
-    assert len(untied._network.decoder_kernels) == 2
+    assert not np.allclose(untied.coefs_[3], untied.coefs_[0].T)

@@ -15,31 +15,6 @@ def _mse(model, X):
     return float(np.mean((model.inverse_transform(model.transform(X)) - X) ** 2))
 
 
-def test_decoder_uses_the_encoder_kernel_variables(digits):
-    ae = TiedAutoencoder(4, hidden_layer_sizes=(16,), max_iter=3, random_state=0)
-    ae.fit(digits)
-    net = ae._network
-    # Kernels exist once (encoder side); the decoder owns only its biases.
-    assert net.decoder_kernels is None
-    n_params = sum(v.numpy().size for v in net.trainable)
-    assert n_params == (64 * 16 + 16) + (16 * 4 + 4) + (16 + 64)
-
-    # A change to an encoder kernel is seen by the decoder, as its transpose.
-    Z = np.random.default_rng(0).normal(size=(5, 4))
-    W0, W1 = (W.numpy().astype(float) for W in net.encoder_kernels)
-    b_dec = [b.numpy().astype(float) for b in net.decoder_biases]
-
-    def numpy_decode(W0, W1):
-        h = Z @ W1.T + b_dec[0]
-        h = np.where(h > 0, h, np.expm1(h))  # ELU
-        return h @ W0.T + b_dec[1]
-
-    np.testing.assert_allclose(ae.inverse_transform(Z), numpy_decode(W0, W1), rtol=1e-5, atol=1e-5)
-    new_W1 = 2.0 * W1
-    net.encoder_kernels[1].assign(new_W1.astype(np.float32))
-    np.testing.assert_allclose(ae.inverse_transform(Z), numpy_decode(W0, new_W1), rtol=1e-5, atol=1e-5)
-
-
 LINEAR = dict(
     hidden_layer_sizes=(), alpha=0.0, learning_rate="adaptive", learning_rate_init=3e-2,
     n_iter_no_change=2, tol=1e-5, max_iter=500, random_state=0,
@@ -159,17 +134,6 @@ def test_stops_when_loss_plateaus(digits):
     assert ae.n_iter_ < 200
     assert len(ae.loss_curve_) == ae.n_iter_
     assert ae.best_loss_ == min(ae.loss_curve_)
-
-
-def test_fast_linear_loss_equals_the_direct_reconstruction_error(rng):
-    import tensorflow as tf
-
-    from skae._tf import networks
-
-    x = tf.constant(rng.normal(size=(50, 12)))
-    W = tf.constant(rng.normal(size=(12, 4)))
-    direct = tf.reduce_mean(tf.square(x - x @ W @ tf.transpose(W)), axis=1)
-    np.testing.assert_allclose(networks.linear_tied_errors(x, W).numpy(), direct.numpy(), rtol=1e-10)
 
 
 def test_cosine_schedule_runs_its_budget_without_warning(digits):

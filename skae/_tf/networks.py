@@ -1,10 +1,18 @@
 """Autoencoder networks built from a :class:`~skae._spec.NetworkSpec`.
 
-The network is a ``tf.Module`` holding plain ``tf.Variable`` objects, so a
-tied decoder really uses the encoder's kernel variable (transposed), there is
-no layer object that has to be serialised, and the weights round-trip as a
-list of numpy arrays.  Initial weights come from a numpy generator seeded by
-the caller: no TensorFlow global seed is touched.
+The network is a ``tf.Module`` holding plain ``tf.Variable`` objects under
+names, so a tied decoder really uses the encoder's kernel variable
+(transposed), there is no layer object that has to be serialised, and the
+weights round-trip as a nested dict of numpy arrays::
+
+    {"encoder": [{"kernel": W1, "bias": b1}, ...],     # input -> code
+     "decoder": [{"kernel": V1, "bias": c1}, ...],     # code -> output;
+                                                       # no "kernel" if tied
+     "logvar": {"kernel": Wv, "bias": bv}}             # VAEs only
+
+A centred linear tied net (``spec.centred_linear``) has no "bias" entries.
+Initial weights come from a numpy generator seeded by the caller: no
+TensorFlow global seed is touched.
 
 The forward pass and losses are functions of ``(spec, params, x)``, compiled
 once per spec (and dtype) and cached: fitting the same architecture again,
@@ -13,28 +21,21 @@ graph with the new model's variables passed in as arguments.
 """
 
 import functools
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from .._spec import ACTIVATIONS
 from . import import_tensorflow
 
 tf = import_tensorflow()
 
-ACTIVATIONS = {
-    "identity": tf.identity,
-    "logistic": tf.sigmoid,
-    "tanh": tf.tanh,
-    "relu": tf.nn.relu,
-    "elu": tf.nn.elu,
-}
-# The same functions under Keras' names, for the exported Keras models.
-KERAS_ACTIVATIONS = {
-    "identity": "linear",
-    "logistic": "sigmoid",
-    "tanh": "tanh",
-    "relu": "relu",
-    "elu": "elu",
-}
+
+def _tf_function(path):
+    return functools.reduce(getattr, path.split("."), tf)
+
+
+TF_ACTIVATIONS = {name: _tf_function(path) for name, (_, path) in ACTIVATIONS.items()}
 
 
 def initial_kernel(rng, fan_in, fan_out, activation):
@@ -47,48 +48,56 @@ def initial_kernel(rng, fan_in, fan_out, activation):
     return rng.uniform(-limit, limit, size=(fan_in, fan_out))
 
 
-def unpack(spec, params):
-    """Split the flat parameter list into (encoder kernels, encoder biases,
-    decoder kernels or None when tied, decoder biases).
-
-    A variational network keeps its log-variance head (kernel, bias) as the
-    last two parameters; see :func:`logvar_head`.
-    """
-    n_layers = len(spec.layer_sizes) - 1
-    if not spec.use_bias:
-        dec_W = None if spec.tied_weights else params[n_layers : 2 * n_layers]
-        return params[:n_layers], [None] * n_layers, dec_W, [None] * n_layers
-    enc_W = params[0 : 2 * n_layers : 2]
-    enc_b = params[1 : 2 * n_layers : 2]
-    dec = params[2 * n_layers : len(params) - (2 if spec.variational else 0)]
-    if spec.tied_weights:
-        return enc_W, enc_b, None, dec
-    return enc_W, enc_b, dec[0::2], dec[1::2]
-
-
-def _activations(spec):
+def activations(spec):
+    """(encoder activations, decoder activations), one per layer."""
     n_layers = len(spec.layer_sizes) - 1
     encoder = [spec.activation] * (n_layers - 1) + [spec.code_activation]
     decoder = [spec.activation] * (n_layers - 1) + ["identity"]  # last: output logits
     return encoder, decoder
 
 
+def initial_weights(spec, seed):
+    """The named initial weights of ``spec`` (numpy), drawn from ``seed``."""
+    sizes = spec.layer_sizes
+    n_layers = len(sizes) - 1
+    enc_act, dec_act = activations(spec)
+    rng = np.random.default_rng(seed)
+
+    def layer(kernel, n_out):
+        out = {} if kernel is None else {"kernel": kernel}
+        if spec.use_bias:
+            out["bias"] = np.zeros(n_out)
+        return out
+
+    weights = {"encoder": [], "decoder": []}
+    for i in range(n_layers):
+        weights["encoder"].append(layer(initial_kernel(rng, sizes[i], sizes[i + 1], enc_act[i]), sizes[i + 1]))
+    for j, i in enumerate(reversed(range(n_layers))):
+        kernel = None if spec.tied_weights else initial_kernel(rng, sizes[i + 1], sizes[i], dec_act[j])
+        weights["decoder"].append(layer(kernel, sizes[i]))
+    if spec.variational:
+        weights["logvar"] = {
+            "kernel": initial_kernel(rng, sizes[-2], sizes[-1], "identity"),
+            "bias": np.zeros(sizes[-1]),
+        }
+    return weights
+
+
 def _dense(x, W, b, act):
     x = tf.matmul(x, tf.cast(W, x.dtype))
-    return ACTIVATIONS[act](x if b is None else x + tf.cast(b, x.dtype))
+    return TF_ACTIVATIONS[act](x if b is None else x + tf.cast(b, x.dtype))
 
 
 def encode_hidden(spec, params, x):
     """The encoder's last hidden representation, before the code layer."""
-    enc_W, enc_b, _, _ = unpack(spec, params)
-    for W, b, act in zip(enc_W[:-1], enc_b[:-1], _activations(spec)[0]):
-        x = _dense(x, W, b, act)
+    for layer, act in zip(params["encoder"][:-1], activations(spec)[0]):
+        x = _dense(x, layer["kernel"], layer.get("bias"), act)
     return x
 
 
 def code_layer(spec, params, h):
-    enc_W, enc_b, _, _ = unpack(spec, params)
-    return _dense(h, enc_W[-1], enc_b[-1], spec.code_activation)
+    layer = params["encoder"][-1]
+    return _dense(h, layer["kernel"], layer.get("bias"), spec.code_activation)
 
 
 def encode(spec, params, x):
@@ -105,22 +114,21 @@ LOGVAR_BOUND = 20.0
 def posterior(spec, params, x):
     """A VAE's Gaussian posterior q(z | x): (mean, log-variance)."""
     h = encode_hidden(spec, params, x)
-    W, b = params[-2:]
-    raw = _dense(h, W, b, "identity")
+    raw = _dense(h, params["logvar"]["kernel"], params["logvar"]["bias"], "identity")
     return code_layer(spec, params, h), LOGVAR_BOUND * tf.tanh(raw / LOGVAR_BOUND)
 
 
 def decode_logits(spec, params, z):
-    enc_W, _, dec_W, dec_b = unpack(spec, params)
-    n_layers = len(enc_W)
-    for j, act in enumerate(_activations(spec)[1]):
-        if dec_W is None:
-            # Tied: the encoder's kernel variable itself, transposed.
-            W = enc_W[n_layers - 1 - j]
-            z = tf.matmul(z, tf.cast(W, z.dtype), transpose_b=True)
+    encoder = params["encoder"]
+    for j, (layer, act) in enumerate(zip(params["decoder"], activations(spec)[1])):
+        if "kernel" in layer:
+            z = tf.matmul(z, tf.cast(layer["kernel"], z.dtype))
         else:
-            z = tf.matmul(z, tf.cast(dec_W[j], z.dtype))
-        z = ACTIVATIONS[act](z if dec_b[j] is None else z + tf.cast(dec_b[j], z.dtype))
+            # Tied: the encoder's kernel variable itself, transposed.
+            W = encoder[len(encoder) - 1 - j]["kernel"]
+            z = tf.matmul(z, tf.cast(W, z.dtype), transpose_b=True)
+        b = layer.get("bias")
+        z = TF_ACTIVATIONS[act](z if b is None else z + tf.cast(b, z.dtype))
     return z
 
 
@@ -236,17 +244,6 @@ def kl_sparsity(codes, target, weight):
 PENALTIES = {"kl_sparsity": kl_sparsity}
 
 
-def is_centred_linear_tied(spec):
-    return (
-        spec.tied_weights
-        and not spec.use_bias
-        and spec.layer_sizes == (spec.n_features, spec.n_components)
-        and spec.code_activation == "identity"
-        and spec.loss == "mse"
-        and not (spec.corruption or spec.penalties or spec.variational)
-    )
-
-
 def linear_tied_errors(x, W, with_norms=True):
     """Per-sample mean squared error of x -> x W Wᵀ, without forming x W Wᵀ.
 
@@ -271,42 +268,54 @@ def loss_parts(spec):
     return ("reconstruction", "kl") if spec.variational else ()
 
 
-def objective(spec, params, x, draws):
+def kernels(params):
+    """Every kernel variable, once (a tied decoder has none of its own)."""
+    layers = params["encoder"] + params["decoder"]
+    return [layer["kernel"] for layer in layers if "kernel" in layer]
+
+
+def objective(spec, params, x, draws, weights=None):
     """The training loss on one batch, and its parts (see :func:`loss_parts`).
 
     Autoencoders: mean reconstruction error of the clean batch (from its
     corrupted version, if the spec corrupts) plus penalties.  VAEs: the
     negative ELBO per sample, ``-log p(x | z) + beta * KL``, with one
     reparameterised draw of z per sample.  ``draws`` are the batch's random
-    numbers, from :func:`training_draws`.
+    numbers, from :func:`training_draws`.  ``weights``, when given, are the
+    samples' weights: the per-sample terms are averaged as ``sum(w * e) /
+    batch size``, so a weight of 2 counts a sample as if it were there twice.
 
-    For the centred linear tied net (:func:`is_centred_linear_tied`) the loss
+    For the centred linear tied net (``spec.centred_linear``) the loss
     leaves out the batch's mean ||x||² / d, a constant that does not move the
-    weights; :func:`~skae._tf.training.train` adds the data's back to the
-    loss it reports.
+    weights; the trainer adds the data's back to the loss it reports.
     """
     draws = list(draws)
+
+    def mean(per_sample):
+        if weights is None:
+            return tf.reduce_mean(per_sample)
+        return tf.reduce_mean(weights * per_sample)
+
     x_in = corrupt(x, *spec.corruption, draws.pop(0)) if spec.corruption else x
     parts = ()
     if spec.variational:
-        mean, logvar = posterior(spec, params, x_in)
+        mu, logvar = posterior(spec, params, x_in)
         eps = draws.pop(0)
-        codes = mean + tf.exp(0.5 * logvar) * eps
-        reconstruction = -tf.reduce_mean(log_likelihood(spec, x, decode_logits(spec, params, codes)))
-        kl = tf.reduce_mean(gaussian_kl(mean, logvar))
+        codes = mu + tf.exp(0.5 * logvar) * eps
+        reconstruction = -mean(log_likelihood(spec, x, decode_logits(spec, params, codes)))
+        kl = mean(gaussian_kl(mu, logvar))
         loss = reconstruction + spec.beta * kl
         parts = (reconstruction, kl)
-    elif is_centred_linear_tied(spec):
-        loss = tf.reduce_mean(linear_tied_errors(x, params[0], with_norms=False))
+    elif spec.centred_linear:
+        loss = mean(linear_tied_errors(x, params["encoder"][0]["kernel"], with_norms=False))
     else:
         codes = encode(spec, params, x_in)
         logits = decode_logits(spec, params, codes)
-        loss = tf.reduce_mean(reconstruction_errors(spec, x, logits))
+        loss = mean(reconstruction_errors(spec, x, logits))
     for name, *options in spec.penalties:
         loss = loss + PENALTIES[name](codes, *options)
     if spec.alpha:
-        enc_W, _, dec_W, _ = unpack(spec, params)
-        l2 = tf.add_n([tf.reduce_sum(tf.square(W)) for W in list(enc_W) + list(dec_W or [])])
+        l2 = tf.add_n([tf.reduce_sum(tf.square(W)) for W in kernels(params)])
         loss = loss + 0.5 * spec.alpha * l2
     return loss, parts
 
@@ -329,101 +338,108 @@ def compiled(name, spec, dtype):
     return tf.function(run, reduce_retracing=True)
 
 
+def plain(structure):
+    """A nested structure with TensorFlow's tracking wrappers (which a
+    ``tf.Module`` puts around its dicts and lists) turned into plain dicts
+    and lists: what pickles without TensorFlow."""
+    if isinstance(structure, Mapping):
+        return {key: plain(value) for key, value in structure.items()}
+    if isinstance(structure, Sequence) and not isinstance(structure, (str, bytes)):
+        return [plain(value) for value in structure]
+    return structure
+
+
+def _check_shapes(expected, weights):
+    shapes = tf.nest.map_structure(np.shape, expected)
+    try:
+        tf.nest.assert_same_structure(expected, weights)
+        same = shapes == tf.nest.map_structure(np.shape, weights)
+    except (ValueError, TypeError):
+        same = False
+    if not same:
+        raise ValueError("The weights do not fit this network's shapes.")
+
+
 class Autoencoder(tf.Module):
-    """The variables of one network, and its forward pass.
+    """The named variables of one network, and its forward pass.
 
     Parameters
     ----------
     spec : NetworkSpec
     seed : int
         Seeds the numpy generator that draws the initial weights.
-    weights : list of ndarray, optional
-        Weights as returned by :meth:`get_weights`; overrides ``seed``.
+    weights : dict, optional
+        Named weights as returned by :meth:`get_weights`; overrides ``seed``.
     """
 
     def __init__(self, spec, seed=0, weights=None):
         super().__init__(name="autoencoder")
         self.spec = spec
-        sizes = spec.layer_sizes
-        n_layers = len(sizes) - 1
-        enc_act, dec_act = _activations(spec)
-        rng = np.random.default_rng(seed)
-        init = []
-        for i in range(n_layers):
-            init.append(initial_kernel(rng, sizes[i], sizes[i + 1], enc_act[i]))
-            init.append(np.zeros(sizes[i + 1]))
-        for j, i in enumerate(reversed(range(n_layers))):
-            if not spec.tied_weights:
-                init.append(initial_kernel(rng, sizes[i + 1], sizes[i], dec_act[j]))
-            init.append(np.zeros(sizes[i]))
-        if not spec.use_bias:
-            init = [w for w in init if w.ndim == 2]
-        if spec.variational:
-            init.append(initial_kernel(rng, sizes[-2], sizes[-1], "identity"))
-            init.append(np.zeros(sizes[-1]))
+        init = initial_weights(spec, seed)
         if weights is not None:
-            if [np.shape(w) for w in weights] != [w.shape for w in init]:
-                raise ValueError("The weights do not fit this network's shapes.")
+            _check_shapes(init, weights)
             init = weights
-        self.trainable = [
-            tf.Variable(np.asarray(w, dtype=np.float32), name=f"w{i}")
-            for i, w in enumerate(init)
-        ]
-        (
-            self.encoder_kernels,
-            self.encoder_biases,
-            self.decoder_kernels,
-            self.decoder_biases,
-        ) = unpack(spec, self.trainable)
+        self.params = tf.nest.map_structure(
+            lambda w: tf.Variable(np.asarray(w, dtype=np.float32)), init
+        )
+
+    @property
+    def variables_list(self):
+        """The variables in a fixed order (the optimiser's)."""
+        return tf.nest.flatten(self.params)
 
     def run(self, name, x):
         """Apply 'encode', 'decode' or 'sample_errors' to x, in x's precision."""
-        return compiled(name, self.spec, tf.as_dtype(x.dtype).name)(self.trainable, x)
+        return compiled(name, self.spec, tf.as_dtype(x.dtype).name)(self.params, x)
 
     # -- weights --------------------------------------------------------------
     def get_weights(self):
-        return [v.numpy() for v in self.trainable]
+        """The named weights as numpy arrays (copies)."""
+        return plain(tf.nest.map_structure(lambda v: v.numpy(), self.params))
 
     def set_weights(self, weights):
-        for v, w in zip(self.trainable, weights):
-            v.assign(w)
+        _check_shapes(self.get_weights(), weights)
+        for v, w in zip(self.variables_list, tf.nest.flatten(weights)):
+            v.assign(np.asarray(w, dtype=np.float32))
+
+    def layers(self):
+        """(kernel, bias) per layer as numpy arrays, input to output; a tied
+        decoder's kernels are the encoder's, transposed; a missing bias is zeros."""
+        out = []
+        for layer in self.params["encoder"]:
+            out.append(layer["kernel"].numpy())
+        n = len(self.params["encoder"])
+        for j, layer in enumerate(self.params["decoder"]):
+            if "kernel" in layer:
+                out.append(layer["kernel"].numpy())
+            else:
+                out.append(self.params["encoder"][n - 1 - j]["kernel"].numpy().T)
+        biases = [
+            layer["bias"].numpy() if "bias" in layer else np.zeros(W.shape[1], np.float32)
+            for layer, W in zip(self.params["encoder"] + self.params["decoder"], out)
+        ]
+        return list(zip(out, biases))
 
     # -- Keras export ---------------------------------------------------------
     @staticmethod
-    def _keras_stack(name, in_dim, kernels, biases, activations):
+    def _keras_stack(name, in_dim, layers, activation_names):
         keras = tf.keras
-        layers = [keras.Input(shape=(in_dim,))]
-        for i, (W, act) in enumerate(zip(kernels, activations)):
-            layers.append(
-                keras.layers.Dense(
-                    W.shape[1], activation=KERAS_ACTIVATIONS[act], name=f"{name}_{i}"
-                )
+        stack = [keras.Input(shape=(in_dim,))]
+        for i, ((W, _), act) in enumerate(zip(layers, activation_names)):
+            stack.append(
+                keras.layers.Dense(W.shape[1], activation=ACTIVATIONS[act][0], name=f"{name}_{i}")
             )
-        model = keras.Sequential(layers, name=name)
-        model.set_weights([a for W, b in zip(kernels, biases) for a in (W, b)])
+        model = keras.Sequential(stack, name=name)
+        model.set_weights([a for W, b in layers for a in (W, b)])
         return model
 
     def keras_encoder(self):
-        return self._keras_stack(
-            "encoder",
-            self.spec.n_features,
-            [W.numpy() for W in self.encoder_kernels],
-            [b.numpy() for b in self.encoder_biases],
-            _activations(self.spec)[0],
-        )
+        n = len(self.params["encoder"])
+        return self._keras_stack("encoder", self.spec.n_features, self.layers()[:n], activations(self.spec)[0])
 
     def keras_decoder(self):
-        if self.decoder_kernels is None:
-            kernels = [W.numpy().T for W in reversed(self.encoder_kernels)]
-        else:
-            kernels = [W.numpy() for W in self.decoder_kernels]
-        activations = _activations(self.spec)[1]
+        n = len(self.params["encoder"])
+        acts = activations(self.spec)[1]
         if self.spec.loss == "binary_crossentropy":
-            activations[-1] = "logistic"
-        return self._keras_stack(
-            "decoder",
-            self.spec.n_components,
-            kernels,
-            [b.numpy() for b in self.decoder_biases],
-            activations,
-        )
+            acts[-1] = "logistic"
+        return self._keras_stack("decoder", self.spec.n_components, self.layers()[n:], acts)
