@@ -52,3 +52,15 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "within_subsection_order": "FileNameSortKey",
 }
+
+
+def _skip_metadata_request_methods(app, what, name, obj, skip, options):
+    # set_fit_request & co. come from scikit-learn (sample_weight routing);
+    # their docstrings link into scikit-learn's own glossary.
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return skip
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_metadata_request_methods)

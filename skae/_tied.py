@@ -9,14 +9,12 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import _incremental_mean_and_var
 from sklearn.utils.sparsefuncs import incr_mean_variance_axis
 
-from ._base import _DOC_ATTRIBUTES, _DOC_NETWORK, _DOC_TRAINING, BaseAutoencoder, _rows, _tf_side
+from ._base import BaseAutoencoder, _rows, _tf_side
 from ._rayleigh_ritz import orthonormal_basis, projected_scatter, ritz
-
-_LINEAR_NOTE = "\n        ``()`` gives a linear autoencoder."
 
 
 class TiedAutoencoder(BaseAutoencoder):
-    __doc__ = f"""Autoencoder whose decoder reuses the encoder's kernels, transposed.
+    """Autoencoder whose decoder reuses the encoder's kernels, transposed.
 
     The encoder is a stack of dense layers of ``hidden_layer_sizes`` units
     followed by a linear code layer of ``n_components`` units.  The decoder
@@ -59,14 +57,68 @@ class TiedAutoencoder(BaseAutoencoder):
     ----------
     n_components : int, default=2
         Number of units in the code layer: the dimension of ``transform``'s output.
-{_DOC_NETWORK.format(hidden="(100,)", hidden_note=_LINEAR_NOTE)}
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Encoder layers before the code layer; the decoder mirrors them.
+        ``()`` gives a linear autoencoder.
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'elu'}, default='elu'
+        Activation of the hidden layers (encoder and decoder). ReLU/ELU layers
+        start from He initialisation, the others from Glorot.
+    loss : {'mse', 'binary_crossentropy'}, default='mse'
+        Reconstruction error. 'binary_crossentropy' is for data in [0, 1]:
+        the output goes through a sigmoid.
     n_oversamples : int, default=10
         Linear network only: components trained beyond ``n_components`` and
         dropped by the Rayleigh–Ritz step (capped at ``n_features -
         n_components``), like PCA's ``n_oversamples``.  ``loss_curve_``,
         ``best_loss_`` and ``validation_scores_`` are then those of the
         wider training network.  Ignored by deeper networks.
-{_DOC_TRAINING}
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the kernels: ``alpha / 2 * sum(W ** 2)``
+        is added to the loss.
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size; 'auto' means ``min(200, n_samples)``.
+    learning_rate : {'constant', 'adaptive', 'cosine'}, default='constant'
+        Step-size schedule. 'adaptive' (as in :class:`~sklearn.neural_network.MLPRegressor`)
+        divides the step by 5 each time the loss (or validation score) stalls
+        for more than ``n_iter_no_change`` epochs, and stops once the step is
+        at most 1e-6: slower, but it settles past Adam's noise floor.
+        'cosine' anneals the step from ``learning_rate_init`` towards 0 over
+        ``max_iter`` epochs (``lr_t = learning_rate_init * (1 + cos(pi (t +
+        1/2) / max_iter)) / 2`` in epoch t = 0, 1, ..., the middle of each
+        epoch's span on the cosine; Loshchilov & Hutter, 2017):
+        training runs all ``max_iter`` epochs, which are its budget, and
+        ``tol`` stops it early only with ``early_stopping``.
+    learning_rate_init : float, default=1e-3
+        Adam's initial step size.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Training stops (or, with ``learning_rate='adaptive'``, the step is
+        divided by 5) when the loss (or the validation score, with
+        ``early_stopping``) has not improved by at least ``tol`` for more than
+        ``n_iter_no_change`` consecutive epochs.  With
+        ``learning_rate='cosine'`` only the validation score can stop training.
+    n_iter_no_change : int, default=10
+        See ``tol``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop on its
+        reconstruction score, and restore the best epoch's weights.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out when ``early_stopping``.
+    shuffle : bool, default=True
+        Shuffle the samples every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, shuffling, noise and the validation split.
+        An int gives the same model on every fit. No global seed is changed.
+    verbose : bool or int, default=False
+        1: print a line per epoch (loss, validation score, time, samples/s,
+        time left at most); 2: also a live line within epochs longer than a
+        second.
+    warm_start : bool, default=False
+        ``fit`` continues from the fitted weights and optimiser state (for up
+        to ``max_iter`` more epochs) instead of starting again, as in
+        :class:`~sklearn.neural_network.MLPRegressor`.  ``partial_fit``
+        always continues.
 
     Attributes
     ----------
@@ -74,7 +126,8 @@ class TiedAutoencoder(BaseAutoencoder):
         Only for the linear network (``hidden_layer_sizes=()``,
         ``loss='mse'``): orthonormal directions of the learned subspace,
         ordered by decreasing explained variance, with PCA's sign
-        convention. They are the encoder's kernel (transposed); rows beyond
+        convention. What they mean after ``partial_fit`` is in the user
+        guide's page on incremental training. They are the encoder's kernel (transposed); rows beyond
         the number of features are zero.
     explained_variance_ : ndarray of shape (n_components,)
         Linear network only: variance of the training data along each
@@ -82,8 +135,40 @@ class TiedAutoencoder(BaseAutoencoder):
     explained_variance_ratio_ : ndarray of shape (n_components,)
         Linear network only: ``explained_variance_`` over the total variance.
     mean_ : ndarray of shape (n_features,)
-        Linear network only: the training data's mean (the decoder's bias).
-{_DOC_ATTRIBUTES}
+        Linear network only: the training data's mean (the decoder's bias);
+        after ``partial_fit``, the mean of all data seen.
+    var_ : ndarray of shape (n_features,)
+        Linear network only: the per-feature variance of all data seen
+        (ddof=0, as :class:`~sklearn.decomposition.IncrementalPCA`).
+    n_samples_seen_ : float
+        Linear network only: the number of samples seen (the sum of the
+        weights, with ``sample_weight``).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Names of features seen during fit, when X has string column names.
+    n_iter_ : int
+        Number of epochs run.
+    loss_curve_ : list of float
+        Training loss (with every penalty term) after each epoch.
+    best_loss_ : float or None
+        Lowest training loss; None with ``early_stopping``.
+    validation_scores_ : list of float or None
+        With ``early_stopping``: the validation score (negative mean
+        reconstruction error) after each epoch; None without.
+    best_validation_score_ : float or None
+        With ``early_stopping``: the best validation score; None without.
+    coefs_ : list of ndarray
+        Kernels of the layers, input to output (encoder, then decoder),
+        ``coefs_[i]`` of shape (units in, units out), as in
+        :class:`~sklearn.neural_network.MLPRegressor`.  For tied networks the
+        decoder's kernels are the encoder's, transposed.
+    intercepts_ : list of ndarray
+        Biases of the layers, input to output.
+    encoder_ : keras.Model
+        A Keras model of the encoder (a copy of the fitted weights).
+    decoder_ : keras.Model
+        A Keras model of the decoder (a copy of the fitted weights).
 
     See Also
     --------

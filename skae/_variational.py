@@ -6,15 +6,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _DOC_ATTRIBUTES, _DOC_NETWORK, _DOC_TRAINING, BaseAutoencoder
-
-_LIKELIHOOD_NOTE = """
-        For the VAE this is the decoder's likelihood: 'binary_crossentropy'
-        is Bernoulli (for data in [0, 1]), 'mse' a Gaussian of unit variance."""
+from ._base import BaseAutoencoder
 
 
 class VariationalAutoencoder(BaseAutoencoder):
-    __doc__ = f"""Variational autoencoder (Kingma & Welling, 2014).
+    """Variational autoencoder (Kingma & Welling, 2014).
 
     The encoder maps x to a Gaussian posterior q(z | x) over
     ``n_components`` latent dimensions, through a mean head and a
@@ -36,10 +32,65 @@ class VariationalAutoencoder(BaseAutoencoder):
     ----------
     n_components : int, default=2
         Number of latent dimensions.
-{_DOC_NETWORK.format(hidden="(256,)", hidden_note="")}{_LIKELIHOOD_NOTE}
+    hidden_layer_sizes : array-like of int, default=(256,)
+        Encoder layers before the code layer; the decoder mirrors them.
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'elu'}, default='elu'
+        Activation of the hidden layers (encoder and decoder). ReLU/ELU layers
+        start from He initialisation, the others from Glorot.
+    loss : {'mse', 'binary_crossentropy'}, default='mse'
+        Reconstruction error. 'binary_crossentropy' is for data in [0, 1]:
+        the output goes through a sigmoid.
+        For the VAE this is the decoder's likelihood: 'binary_crossentropy'
+        is Bernoulli (for data in [0, 1]), 'mse' a Gaussian of unit variance.
     beta : float, default=1.0
         Weight of the KL term in the loss.
-{_DOC_TRAINING}
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the kernels: ``alpha / 2 * sum(W ** 2)``
+        is added to the loss.
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size; 'auto' means ``min(200, n_samples)``.
+    learning_rate : {'constant', 'adaptive', 'cosine'}, default='constant'
+        Step-size schedule. 'adaptive' (as in :class:`~sklearn.neural_network.MLPRegressor`)
+        divides the step by 5 each time the loss (or validation score) stalls
+        for more than ``n_iter_no_change`` epochs, and stops once the step is
+        at most 1e-6: slower, but it settles past Adam's noise floor.
+        'cosine' anneals the step from ``learning_rate_init`` towards 0 over
+        ``max_iter`` epochs (``lr_t = learning_rate_init * (1 + cos(pi (t +
+        1/2) / max_iter)) / 2`` in epoch t = 0, 1, ..., the middle of each
+        epoch's span on the cosine; Loshchilov & Hutter, 2017):
+        training runs all ``max_iter`` epochs, which are its budget, and
+        ``tol`` stops it early only with ``early_stopping``.
+    learning_rate_init : float, default=1e-3
+        Adam's initial step size.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Training stops (or, with ``learning_rate='adaptive'``, the step is
+        divided by 5) when the loss (or the validation score, with
+        ``early_stopping``) has not improved by at least ``tol`` for more than
+        ``n_iter_no_change`` consecutive epochs.  With
+        ``learning_rate='cosine'`` only the validation score can stop training.
+    n_iter_no_change : int, default=10
+        See ``tol``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop on its
+        reconstruction score, and restore the best epoch's weights.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out when ``early_stopping``.
+    shuffle : bool, default=True
+        Shuffle the samples every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, shuffling, noise and the validation split.
+        An int gives the same model on every fit. No global seed is changed.
+    verbose : bool or int, default=False
+        1: print a line per epoch (loss, validation score, time, samples/s,
+        time left at most); 2: also a live line within epochs longer than a
+        second.
+    warm_start : bool, default=False
+        ``fit`` continues from the fitted weights and optimiser state (for up
+        to ``max_iter`` more epochs) instead of starting again, as in
+        :class:`~sklearn.neural_network.MLPRegressor`.  ``partial_fit``
+        always continues.
 
     Attributes
     ----------
@@ -48,7 +99,32 @@ class VariationalAutoencoder(BaseAutoencoder):
     kl_curve_ : list of float
         Mean KL(q(z | x) || p(z)) per sample (nats) in each epoch, unweighted
         by ``beta``.
-{_DOC_ATTRIBUTES}
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Names of features seen during fit, when X has string column names.
+    n_iter_ : int
+        Number of epochs run.
+    loss_curve_ : list of float
+        Training loss (with every penalty term) after each epoch.
+    best_loss_ : float or None
+        Lowest training loss; None with ``early_stopping``.
+    validation_scores_ : list of float or None
+        With ``early_stopping``: the validation score (negative mean
+        reconstruction error) after each epoch; None without.
+    best_validation_score_ : float or None
+        With ``early_stopping``: the best validation score; None without.
+    coefs_ : list of ndarray
+        Kernels of the layers, input to output (encoder, then decoder),
+        ``coefs_[i]`` of shape (units in, units out), as in
+        :class:`~sklearn.neural_network.MLPRegressor`.  For tied networks the
+        decoder's kernels are the encoder's, transposed.
+    intercepts_ : list of ndarray
+        Biases of the layers, input to output.
+    encoder_ : keras.Model
+        A Keras model of the encoder (a copy of the fitted weights).
+    decoder_ : keras.Model
+        A Keras model of the decoder (a copy of the fitted weights).
 
     See Also
     --------
