@@ -63,7 +63,6 @@ class _SparseRows:
     def __init__(self, X):
         self.X = X.tocsr()
         self.shape = X.shape
-        self.dtype = X.dtype
 
     def take(self, rows):
         return self.X[rows].toarray()
@@ -336,7 +335,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _train(self, X, sample_weight, incremental):
         """Everything fit/partial_fit compute; returns (fitted attributes, warning)."""
-        networks, training = _tf_side()
+        _, training = _tf_side()
         previous = self.__dict__.get("_training_state")
         continuing = previous is not None and (incremental or self.warm_start)
         X = validate_data(

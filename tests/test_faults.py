@@ -1,10 +1,9 @@
 """Fit is a transaction: an exception at any stage leaves the estimator exactly as it was."""
 
-import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from skae import TiedAutoencoder
@@ -61,11 +60,6 @@ def _inject(monkeypatch, target, name, n_pass, exc):
     return calls
 
 
-def _fit(est, X, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, **kw)
-
 
 def _snapshot(est):
     return dict(est.__dict__)
@@ -98,7 +92,7 @@ def test_a_failed_first_fit_leaves_it_unfitted(digits, monkeypatch, Estimator, k
 
 @each_kind
 def test_a_failed_refit_keeps_the_previous_model(digits, monkeypatch, Estimator, kw):
-    est = _fit(Estimator(3, max_iter=3, random_state=0, **kw), digits)
+    est = Estimator(3, max_iter=3, random_state=0, **kw).fit(digits)
     Z = est.transform(digits)
     for mode in ("fit", "warm fit", "partial_fit"):
         for stage, target, name, n_pass in _stages(est, continuing=mode != "fit"):
@@ -112,20 +106,20 @@ def test_a_failed_refit_keeps_the_previous_model(digits, monkeypatch, Estimator,
                     if mode == "partial_fit":
                         est.partial_fit(digits)
                     else:
-                        _fit(est, digits)
+                        est.fit(digits)
                 _assert_unchanged(est, before)
             np.testing.assert_array_equal(est.transform(digits), Z)
     est.set_params(warm_start=False)
     # The training state was not touched either: continuing gives the model
     # that continuing would have given without the failures.
-    twin = _fit(Estimator(3, max_iter=3, random_state=0, **kw), digits)
+    twin = Estimator(3, max_iter=3, random_state=0, **kw).fit(digits)
     np.testing.assert_array_equal(est.partial_fit(digits).transform(digits),
                                   twin.partial_fit(digits).transform(digits))
 
 
 def test_failed_refit_on_another_width_keeps_the_old_one(digits):
     # Issue: transform then raised TensorFlow's InvalidArgumentError.
-    est = _fit(TiedAutoencoder(3, max_iter=2, random_state=0), digits)
+    est = TiedAutoencoder(3, max_iter=2, random_state=0).fit(digits)
     Z = est.transform(digits)
     with pytest.raises(ValueError, match="diverged"):
         est.fit(digits[:, :10] * 1e20)
@@ -138,7 +132,7 @@ def test_failed_refit_on_reordered_columns_keeps_the_old_names(digits):
     import pandas as pd
 
     df = pd.DataFrame(digits[:, :6], columns=list("abcdef"))
-    est = _fit(TiedAutoencoder(2, max_iter=2, random_state=0), df)
+    est = TiedAutoencoder(2, max_iter=2, random_state=0).fit(df)
     Z = est.transform(df)
     reordered = df[list("fedcba")] * 1e20
     with pytest.raises(ValueError, match="diverged"):
@@ -160,4 +154,4 @@ def test_interrupted_rayleigh_ritz_leaves_no_wide_network(digits, monkeypatch):
     with pytest.raises(NotFittedError):
         est.transform(digits)
     monkeypatch.undo()
-    assert _fit(est, digits).transform(digits).shape == (1797, 3)
+    assert est.fit(digits).transform(digits).shape == (1797, 3)

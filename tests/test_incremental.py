@@ -4,12 +4,10 @@ import pickle
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
-from sklearn.exceptions import ConvergenceWarning
 
 from skae import TiedAutoencoder
 
@@ -34,9 +32,7 @@ def _assert_same_model(a, b, X):
 def test_partial_fit_epochs_are_fit_epochs(digits, Estimator):
     # One partial_fit is one epoch of fit's: same random stream, optimiser, schedule.
     kw = dict(n_components=3, hidden_layer_sizes=(16,), random_state=0, **RUN_ALL)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        full = Estimator(max_iter=4, **kw).fit(digits)
+    full = Estimator(max_iter=4, **kw).fit(digits)
     inc = Estimator(max_iter=4, **kw)
     for i in range(4):
         inc.partial_fit(digits)
@@ -48,11 +44,9 @@ def test_partial_fit_epochs_are_fit_epochs(digits, Estimator):
 @each_estimator
 def test_warm_start_continues_weights_optimiser_and_random_stream(digits, Estimator):
     kw = dict(n_components=3, hidden_layer_sizes=(16,), random_state=0, **RUN_ALL)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        once = Estimator(max_iter=6, **kw).fit(digits)
-        twice = Estimator(max_iter=3, warm_start=True, **kw).fit(digits).fit(digits)
-        cold = Estimator(max_iter=3, **kw).fit(digits).fit(digits)
+    once = Estimator(max_iter=6, **kw).fit(digits)
+    twice = Estimator(max_iter=3, warm_start=True, **kw).fit(digits).fit(digits)
+    cold = Estimator(max_iter=3, **kw).fit(digits).fit(digits)
     _assert_same_model(once, twice, digits)
     assert twice.n_iter_ == 6 and twice.loss_curve_ == once.loss_curve_
     # Without warm_start, a second fit starts again: the same 3-epoch model.
@@ -62,10 +56,8 @@ def test_warm_start_continues_weights_optimiser_and_random_stream(digits, Estima
 
 def test_partial_fit_after_fit_continues_it(digits):
     kw = dict(n_components=3, hidden_layer_sizes=(16,), random_state=0, **RUN_ALL)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        a = TiedAutoencoder(max_iter=3, **kw).fit(digits).partial_fit(digits)
-        b = TiedAutoencoder(max_iter=4, **kw).fit(digits)
+    a = TiedAutoencoder(max_iter=3, **kw).fit(digits).partial_fit(digits)
+    b = TiedAutoencoder(max_iter=4, **kw).fit(digits)
     _assert_same_model(a, b, digits)
 
 
@@ -86,9 +78,7 @@ def test_partial_fit_checks_the_width_and_the_network(digits, Estimator):
 def test_partial_fit_over_chunks_approaches_fit(digits):
     # The same 40 epochs, once as fit and once as 5 chunks per pass.
     kw = dict(n_components=8, hidden_layer_sizes=(32,), random_state=0, **RUN_ALL)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        full = TiedAutoencoder(max_iter=40, **kw).fit(digits)
+    full = TiedAutoencoder(max_iter=40, **kw).fit(digits)
     inc = TiedAutoencoder(**kw)
     chunks = np.array_split(np.random.default_rng(0).permutation(len(digits)), 5)
     for _ in range(40):
@@ -155,10 +145,8 @@ def test_resuming_in_a_fresh_process_is_bit_identical(digits, tmp_path):
     # as training on in this process.
     models = [E(3, hidden_layer_sizes=(12,), max_iter=2, random_state=0) for E in ALL_ESTIMATORS]
     models.append(TiedAutoencoder(3, hidden_layer_sizes=(), max_iter=2, random_state=0))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for m in models:
-            m.fit(digits)
+    for m in models:
+        m.fit(digits)
     saved, out = tmp_path / "models.pkl", tmp_path / "out.pkl"
     saved.write_bytes(pickle.dumps((models, digits)))
     proc = subprocess.run([sys.executable, "-c", RESUME, str(saved), str(out)],

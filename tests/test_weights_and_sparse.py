@@ -1,11 +1,9 @@
 """sample_weight and sparse input, on every estimator."""
 
-import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 
 from skae import TiedAutoencoder
 
@@ -15,11 +13,6 @@ each_estimator = pytest.mark.parametrize("Estimator", ALL_ESTIMATORS, ids=lambda
 LINEAR = dict(hidden_layer_sizes=())
 
 
-def _fit(est, X, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, **kw)
-
 
 @each_estimator
 @pytest.mark.parametrize("shuffle", [False, True])
@@ -27,8 +20,8 @@ def test_zero_weight_rows_are_as_if_removed(digits, Estimator, shuffle):
     rng = np.random.default_rng(0)
     w = rng.integers(0, 3, size=len(digits)).astype(float)  # a third of them 0
     kw = dict(n_components=3, hidden_layer_sizes=(12,), max_iter=3, shuffle=shuffle, random_state=0)
-    weighted = _fit(Estimator(**kw), digits, sample_weight=w)
-    removed = _fit(Estimator(**kw), digits[w > 0], sample_weight=w[w > 0])
+    weighted = Estimator(**kw).fit(digits, sample_weight=w)
+    removed = Estimator(**kw).fit(digits[w > 0], sample_weight=w[w > 0])
     np.testing.assert_array_equal(weighted.transform(digits), removed.transform(digits))
     assert weighted.loss_curve_ == removed.loss_curve_
 
@@ -36,11 +29,11 @@ def test_zero_weight_rows_are_as_if_removed(digits, Estimator, shuffle):
 @each_estimator
 def test_weights_change_the_model_and_ones_do_not(digits, Estimator):
     kw = dict(n_components=3, hidden_layer_sizes=(12,), max_iter=3, random_state=0)
-    plain = _fit(Estimator(**kw), digits)
-    ones = _fit(Estimator(**kw), digits, sample_weight=np.full(len(digits), 2.5))
+    plain = Estimator(**kw).fit(digits)
+    ones = Estimator(**kw).fit(digits, sample_weight=np.full(len(digits), 2.5))
     np.testing.assert_array_equal(plain.transform(digits), ones.transform(digits))
     w = np.where(np.arange(len(digits)) % 2 == 0, 1.0, 3.0)
-    weighted = _fit(Estimator(**kw), digits, sample_weight=w)
+    weighted = Estimator(**kw).fit(digits, sample_weight=w)
     assert not np.allclose(weighted.transform(digits), plain.transform(digits))
 
 
@@ -48,14 +41,14 @@ def test_weights_pull_the_model_towards_heavy_samples(digits):
     # Rows of one kind weighted 20x: the model reconstructs them better.
     heavy = np.arange(len(digits)) < 300
     kw = dict(n_components=2, hidden_layer_sizes=(16,), max_iter=30, random_state=0)
-    plain = _fit(TiedAutoencoder(**kw), digits)
-    weighted = _fit(TiedAutoencoder(**kw), digits, sample_weight=np.where(heavy, 20.0, 1.0))
+    plain = TiedAutoencoder(**kw).fit(digits)
+    weighted = TiedAutoencoder(**kw).fit(digits, sample_weight=np.where(heavy, 20.0, 1.0))
     assert weighted.score(digits[heavy]) > plain.score(digits[heavy])
 
 
 def test_weighted_linear_mean_and_score(digits):
     w = np.random.default_rng(1).uniform(0.1, 2.0, size=len(digits))
-    ae = _fit(TiedAutoencoder(4, max_iter=2, random_state=0, **LINEAR), digits, sample_weight=w)
+    ae = TiedAutoencoder(4, max_iter=2, random_state=0, **LINEAR).fit(digits, sample_weight=w)
     np.testing.assert_allclose(ae.mean_, np.average(digits, axis=0, weights=w), atol=1e-12)
     per_sample = ae.score_samples(digits)
     assert ae.score(digits, sample_weight=w) == pytest.approx(np.average(per_sample, weights=w))
@@ -83,8 +76,8 @@ def test_sparse_input_gives_the_model_of_its_dense_copy(digits01, Estimator, fmt
     X[X < 0.3] = 0.0  # sparse-ish
     S = sp.csr_matrix(X) if fmt == "csr" else sp.csc_matrix(X)
     kw = dict(n_components=3, hidden_layer_sizes=(12,), max_iter=3, random_state=0)
-    dense = _fit(Estimator(**kw), X)
-    sparse = _fit(Estimator(**kw), S)
+    dense = Estimator(**kw).fit(X)
+    sparse = Estimator(**kw).fit(S)
     np.testing.assert_array_equal(sparse.transform(X), dense.transform(X))
     np.testing.assert_array_equal(sparse.transform(S), dense.transform(X))
     np.testing.assert_array_equal(sparse.score_samples(S), dense.score_samples(X))
@@ -99,7 +92,7 @@ def test_sparse_linear_tied_matches_dense(digits01):
     S = sp.csr_matrix(np.where(digits01 < 0.3, 0.0, digits01))
     X = S.toarray()
     kw = dict(n_components=4, max_iter=3, random_state=0, **LINEAR)
-    sparse, dense = _fit(TiedAutoencoder(**kw), S), _fit(TiedAutoencoder(**kw), X)
+    sparse, dense = TiedAutoencoder(**kw).fit(S), TiedAutoencoder(**kw).fit(X)
     np.testing.assert_allclose(sparse.mean_, dense.mean_, atol=1e-12)
     np.testing.assert_allclose(sparse.components_, dense.components_, atol=1e-6)
     np.testing.assert_allclose(sparse.transform(S), dense.transform(X), atol=1e-6)
@@ -127,6 +120,6 @@ def test_sparse_training_never_densifies_the_whole_matrix(monkeypatch, digits01)
 
     monkeypatch.setattr(training, "CHUNK_ENTRIES", 64 * 1000)  # training: 1000 rows at a time
     monkeypatch.setattr(skae._base, "_CHUNK_SIZE", 1000)  # transform, scoring
-    ae = _fit(TiedAutoencoder(3, hidden_layer_sizes=(8,), max_iter=2, random_state=0), S)
+    ae = TiedAutoencoder(3, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(S)
     ae.transform(S)
     assert calls and max(calls) < S.shape[0]

@@ -422,12 +422,12 @@ def run_epoch(state, data, *, batch_size, shuffle, learning_rate, on_batches=Non
     lr = tf.constant(learning_rate, tf.float32)
     m, v, powers, iterations = opt.variables()
     totals = np.zeros(1 + len(networks.loss_parts(spec)))
+    # A chunked source is densified at most chunk_rows rows (whole batches) at a time.
+    most = max(1, data.chunk_rows // b) if chunked else n_batches
     step = n_batches if on_batches is None else (on_batches(0, n_batches) or n_batches)
-    if chunked:
-        step = min(step, max(1, data.chunk_rows // b))
     done = 0
     while done < n_batches:
-        last = min(n_batches, done + step)
+        last = min(n_batches, done + min(step, most))
         if chunked:
             rows = np.arange(done * b, min(last * b, n)) if order is None else order[done * b : last * b]
             X = tf.constant(data.take(rows))
@@ -443,8 +443,6 @@ def run_epoch(state, data, *, batch_size, shuffle, learning_rate, on_batches=Non
         done = last
         if on_batches is not None and done < n_batches:
             step = on_batches(done, n_batches) or step
-            if chunked:
-                step = min(step, max(1, data.chunk_rows // b))
     # Weighted, the steps averaged w * error over each batch: with weights
     # normalised to mean 1 (the caller's job), totals / n is the weighted mean.
     loss, *parts = (totals / n).tolist()
@@ -602,11 +600,9 @@ class Progress(Policy):
 
     def on_batches(self, loop, done, total):
         """Live in-epoch progress: returns how many batches to run next."""
-        now = time.perf_counter()
         if done == 0:
-            self.last, self.batch_seconds = now, None
             return max(1, min(total, 4))
-        elapsed = now - self.started
+        elapsed = time.perf_counter() - self.started
         rate = elapsed / done
         if elapsed > self.interval or self.live:
             self.live = True
