@@ -599,8 +599,10 @@ class Progress(Policy):
         self.live = False
 
     def on_batches(self, loop, done, total):
-        """Live in-epoch progress: returns how many batches to run next."""
+        """Live in-epoch progress: returns how many batches to run next (None: the rest)."""
         if done == 0:
+            if self.epoch_times and self.epoch_times[-1] < self.interval:
+                return None  # epochs are short: no live line to draw, run this one whole
             return max(1, min(total, 4))
         elapsed = time.perf_counter() - self.started
         rate = elapsed / done
