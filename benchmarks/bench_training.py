@@ -18,6 +18,13 @@ epoch (tracing/compilation + one epoch); steady throughput counts the epochs
 after the first.  ``--repeats`` rounds (default 3) interleave the
 contenders; the table gives medians and ranges.  Writes ``benchmarks/results/training.md``.
 
+The cost of ``verbose=2``'s live line is measured apart, where it is drawn
+(epochs longer than its 1 s interval): ``--live-rows`` rows (default
+200000), one model trained by ``partial_fit`` (one epoch per call) with
+verbose=0 and verbose=2 alternately, ``--live-repeats`` pairs.  Whole fits of
+fresh models, as in the table, differ by more than that cost from one fit to
+the next on a shared machine; epochs of one model, side by side, do not.
+
     python benchmarks/bench_training.py            # full: 60000 rows, 6 epochs
     python benchmarks/bench_training.py --quick    # 10000 rows, 3 epochs
 """
@@ -99,6 +106,33 @@ def keras_model():
     return model
 
 
+def live_line_cost(X, batch_size, repeats):
+    """Epoch times of one model, verbose=0 and verbose=2 alternately:
+    (pairs of seconds, live lines drawn per verbose=2 epoch)."""
+    from skae import TiedAutoencoder
+
+    ae = TiedAutoencoder(150, hidden_layer_sizes=(300,), activation="elu", alpha=0.0,
+                         batch_size=batch_size, random_state=0)
+
+    def epoch(verbose):
+        out = io.StringIO()
+        ae.set_params(verbose=verbose)
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(out):
+            ae.partial_fit(X)
+        return time.perf_counter() - start, out.getvalue().count("\r")
+
+    epoch(0), epoch(2)  # tracing, and the first split epoch
+    pairs, drawn = [], []
+    for rep in range(repeats):
+        (quiet, _), (live, lines) = epoch(0), epoch(2)
+        pairs.append((quiet, live))
+        drawn.append(lines)
+        print(f"[live {rep + 1}/{repeats}] verbose=0 {quiet:.2f} s, verbose=2 {live:.2f} s"
+              f" ({lines} live lines)", flush=True)
+    return pairs, drawn
+
+
 def time_keras(X, batch_size):
     def fit(n_epochs):
         model = keras_model()
@@ -136,6 +170,8 @@ def main():
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--mlp-epochs", type=int, default=2, help="MLPRegressor is slow: fewer epochs")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--live-rows", type=int, help="rows for the live-line cost (default 200000)")
+    parser.add_argument("--live-repeats", type=int, default=9)
     args = parser.parse_args()
     n = args.rows or (10000 if args.quick else 60000)
     epochs = args.epochs or (3 if args.quick else 6)
@@ -194,6 +230,27 @@ def main():
         "(epochs - 1) x rows / (fit(epochs) - fit(1)) on fresh models. skae / Keras within each repeat: "
         + ", ".join(f"{r:.2f}x" for r in ratios) + ". verbose=2 / verbose=0 within each repeat: "
         + ", ".join(f"{r:.3f}x" for r in progress) + ".",
+    ]
+    live_rows = args.live_rows or (50000 if args.quick else 200000)
+    pairs, drawn = live_line_cost(synthetic(live_rows), batch_size, args.live_repeats)
+    pair_ratios = sorted(quiet / live for quiet, live in pairs)
+    quiet_med = float(np.median([q for q, _ in pairs]))
+    live_med = float(np.median([v for _, v in pairs]))
+    lines += [
+        "",
+        "## Cost of verbose=2's live line",
+        "",
+        f"One model, {live_rows} x 784 rows, `partial_fit` epochs alternately with verbose=0 and"
+        f" verbose=2 ({args.live_repeats} pairs; {min(drawn)}-{max(drawn)} live lines drawn per"
+        " verbose=2 epoch).",
+        "",
+        "| | verbose=0 | verbose=2 |",
+        "|---|---:|---:|",
+        f"| median epoch (s) | {quiet_med:.2f} | {live_med:.2f} |",
+        f"| samples/s | {live_rows / quiet_med:,.0f} | {live_rows / live_med:,.0f} |",
+        "",
+        f"verbose=2 / verbose=0 throughput, median of the pairs: {float(np.median(pair_ratios)):.3f}x"
+        f" (pairs from {pair_ratios[0]:.3f}x to {pair_ratios[-1]:.3f}x).",
     ]
     text = "\n".join(lines) + "\n"
     print("\n" + text)
