@@ -9,6 +9,8 @@ TensorFlow is imported lazily, by the first ``fit`` or unpickling of a fitted
 model, through the ``skae._tf`` sub-package.
 """
 
+import os
+import sys
 import warnings
 from numbers import Integral, Real
 
@@ -22,7 +24,7 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import InvalidParameterError, Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
@@ -50,11 +52,62 @@ def _check_float32_range(X):
     return X
 
 
+def _check_unit_range(X, loss):
+    """Binary cross-entropy is a likelihood for data in [0, 1] only: outside
+    it the loss goes below zero without bound and training chases nonsense."""
+    if loss != "binary_crossentropy":
+        return X
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        return X
+    low, high = float(values.min()), float(values.max())
+    if low < -_UNIT_RANGE_SLACK or high > 1 + _UNIT_RANGE_SLACK:
+        raise ValueError(
+            f"loss='binary_crossentropy' needs X in [0, 1], but X has values in [{low:.6g},"
+            f" {high:.6g}]. Scale X to [0, 1] (e.g. with sklearn.preprocessing.MinMaxScaler,"
+            " clip=True for data not seen in fit) or use loss='mse'."
+        )
+    return X
+
+
+# Rounding slack of the [0, 1] check (MinMaxScaler can give 1 + 2e-16).
+_UNIT_RANGE_SLACK = 1e-6
+
+
+_SKIPPED_DIRS = tuple(
+    os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+    for module in (sys.modules[__package__], sys.modules["sklearn"])
+)
+
+
+def _stacklevel():
+    """The ``stacklevel`` that makes a warning name the first line outside
+    skae and scikit-learn (the user's own call, even through a Pipeline),
+    for a ``warnings.warn`` in the function that calls this."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_SKIPPED_DIRS):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _tf_side():
     """The TensorFlow side (networks and training), imported on first use."""
     from ._tf import networks, training
 
     return networks, training
+
+
+def _finite(values, dtype, name):
+    """``values`` as ``dtype``, or a clear error where they overflow it."""
+    with np.errstate(over="ignore"):
+        out = values.astype(dtype, copy=False)
+    if not np.isfinite(out).all():
+        what = {"encode": "transform", "decode": "inverse_transform"}.get(name, "score_samples")
+        raise ValueError(
+            "Input X contains infinity or a value too large for dtype('float32'): its"
+            f" {what} overflows float32. Pass X as float64 to get a float64 result, or scale it."
+        )
+    return out
 
 
 class _SparseRows:
@@ -109,7 +162,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "shuffle": ["boolean"],
@@ -186,7 +239,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             Same dtype as X (float32 or float64).
         """
         X = self._validate_X(X)
-        return self._run(self._network, "encode", X, X.dtype)
+        return self._infer("encode", X, X.dtype)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
@@ -209,7 +262,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"X has {Z.shape[1]} features, but {type(self).__name__}.inverse_transform"
                 f" is expecting {self.n_components} features (n_components) as input."
             )
-        return self._run(self._network, "decode", Z, Z.dtype)
+        return self._infer("decode", Z, Z.dtype)
 
     def score_samples(self, X):
         """Negative reconstruction error of each sample.
@@ -228,7 +281,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         scores : ndarray of shape (n_samples,), float64
         """
         X = self._validate_X(X)
-        return -self._run(self._network, "sample_errors", X, np.float64)
+        _check_unit_range(X, self._network.spec.loss)
+        return -self._infer("sample_errors", X, np.float64)
 
     def score(self, X, y=None, sample_weight=None):
         """Negative mean reconstruction error: higher is better.
@@ -330,7 +384,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.__dict__ = before
             raise
         if warning:
-            warnings.warn(warning, ConvergenceWarning, stacklevel=4)  # the caller of fit
+            warnings.warn(warning, ConvergenceWarning, stacklevel=_stacklevel())
         return self
 
     def _train(self, X, sample_weight, incremental):
@@ -342,6 +396,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self, X, reset=not continuing, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32)
         )
         _check_float32_range(X)
+        _check_unit_range(X, self.loss)
         X, sample_weight = self._check_weights(X, sample_weight)
         spec = self._training_spec(self._network_spec(X.shape[1]))
         if continuing and previous.spec != spec:
@@ -453,9 +508,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return X, w / w.mean()
 
     def _network_spec(self, n_features):
+        if isinstance(self.n_components, (bool, np.bool_)):
+            # bool is an Integral to Python, but True is not a size.
+            raise InvalidParameterError(
+                f"The 'n_components' parameter of {type(self).__name__} must be an int in"
+                f" the range [1, inf). Got {self.n_components!r} instead."
+            )
         hidden = self.hidden_layer_sizes
         hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
-        if not all(isinstance(h, Integral) and h >= 1 for h in hidden):
+        if not all(isinstance(h, Integral) and not isinstance(h, (bool, np.bool_)) and h >= 1
+                   for h in hidden):
             raise ValueError(
                 f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes}."
             )
@@ -476,7 +538,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. It is going"
                 " to be clipped",
-                stacklevel=6,  # the caller of fit
+                stacklevel=_stacklevel(),
             )
         return int(np.clip(self.batch_size, 1, n_samples))
 
@@ -487,15 +549,43 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         )
         return _check_float32_range(X)
 
+    def _infer(self, name, X, dtype):
+        """'encode', 'decode' or 'sample_errors' of the fitted model on X, as ``dtype``."""
+        return self._run(self._network, name, X, dtype)
+
     @staticmethod
     def _run(net, name, X, dtype):
-        """Apply a compiled network function to X, chunk by chunk, in X's precision."""
-        parts = [net.run(name, chunk).numpy() for chunk in _dense_chunks(X)]
-        return np.concatenate(parts).astype(dtype, copy=False)
+        """Apply a compiled network function to X, chunk by chunk, in X's
+        precision; a float32 chunk whose result overflows float32 (input near
+        float32's limits) is computed again in float64.  The result is finite,
+        or a ValueError says it cannot be (it does not fit ``dtype``)."""
+        parts = []
+        for chunk in _dense_chunks(X):
+            out = net.run(name, chunk).numpy()
+            if chunk.dtype == np.float32 and not np.isfinite(out).all():
+                out = net.run(name, chunk.astype(np.float64)).numpy()
+            parts.append(out)
+        return _finite(np.concatenate(parts), dtype, name)
 
     @property
     def _n_features_out(self):
         return self.n_components
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the codes: the class name in lower case and the code's index.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Checked against ``feature_names_in_`` (or ``n_features_in_``);
+            not used otherwise.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        return super().get_feature_names_out(input_features)
 
     # -- pickling: weights and training state as numpy data ---------------------
     def __getstate__(self):

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import _incremental_mean_and_var
 from sklearn.utils.sparsefuncs import incr_mean_variance_axis
 
-from ._base import BaseAutoencoder, _rows, _tf_side
+from ._base import BaseAutoencoder, _dense_chunks, _finite, _rows, _tf_side
 from ._rayleigh_ritz import orthonormal_basis, projected_scatter, ritz
 
 
@@ -284,6 +284,29 @@ class TiedAutoencoder(BaseAutoencoder):
         val = None if X_val is None else training.Data(_rows(X_val), w_val, centre=centre)
         return data, val, {"centre": centre, "stats": stats, "validation": X_val is not None}
 
+    def _infer(self, name, X, dtype):
+        if "components_" not in self.__dict__:
+            return super()._infer(name, X, dtype)
+        # The linear net in float64, with mean_ and components_ themselves (one
+        # matmul, as PCA): exact to rounding whatever X's offset, and finite
+        # for any float32 input.
+        C = self.components_.astype(np.float64, copy=False)
+        mean = self.mean_.astype(np.float64, copy=False)
+        parts = []
+        for chunk in _dense_chunks(X):
+            chunk = chunk.astype(np.float64, copy=False)
+            if name == "decode":
+                parts.append(chunk @ C + mean)
+                continue
+            centred = chunk - mean
+            Z = centred @ C.T
+            if name == "encode":
+                parts.append(Z)
+            else:  # sample_errors: the mean squared residual of the projection
+                residual = centred - Z @ C
+                parts.append(np.einsum("ij,ij->i", residual, residual) / X.shape[1])
+        return _finite(np.concatenate(parts), dtype, name)
+
     def _inference_network(self, state, X, sample_weight, extras, incremental):
         if not state.spec.centred_linear:
             return state.net, {}
@@ -329,17 +352,20 @@ class TiedAutoencoder(BaseAutoencoder):
             spec, weights={"encoder": [{"kernel": U, "bias": -mean @ U}], "decoder": [{"bias": mean}]}
         )
         total = var.sum() * n_seen / max(n_seen - 1, 1)
+        # Public arrays in X's precision, as PCA keeps them; the running
+        # statistics and the scatter stay float64 for later partial_fit calls.
+        dtype = X.dtype
         return net, {
             "_stats": (mean, var, n_seen),
             "_scatter": scatter,
-            "mean_": mean,
-            "var_": var,
+            "mean_": mean.astype(dtype),
+            "var_": var.astype(dtype),
             "n_samples_seen_": n_seen,
-            "components_": U.T,
-            "explained_variance_": explained_variance,
+            "components_": np.ascontiguousarray(U.T, dtype=dtype),
+            "explained_variance_": explained_variance.astype(dtype),
             "explained_variance_ratio_": (
                 explained_variance / total if total > 0 else np.zeros_like(ritz_values)
-            ),
+            ).astype(dtype),
         }
 
 

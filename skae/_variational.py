@@ -212,7 +212,7 @@ class VariationalAutoencoder(BaseAutoencoder):
             ``loss='binary_crossentropy'``) at each latent draw.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(
                 f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires"
                 " at least one sample."

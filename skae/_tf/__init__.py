@@ -13,6 +13,7 @@ leaves TensorFlow's logging alone.
 import contextlib
 import logging
 import os
+import re
 import sys
 import tempfile
 import warnings
@@ -20,9 +21,26 @@ import warnings
 _tf = None
 
 
+# TensorFlow's start-up lines: absl's log format (``I0000 00:00:1795451768.8
+# 11012 port.cc:153] ...``), its notice about logging before InitializeLog,
+# the older ``2024-01-01 00:00:00.0: I tensorflow/...`` format, and the
+# second line of the CPU-instructions notice.
+_TF_LINE = re.compile(
+    rb"[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\]"
+    rb"|WARNING: All log messages before absl::InitializeLog\(\) is called"
+    rb"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] "
+    rb"|To enable the following instructions: .* rebuild TensorFlow"
+)
+
+
 @contextlib.contextmanager
 def _stderr_captured():
-    """Send file descriptor 2 to a temporary file; yield a reader of it."""
+    """Send file descriptor 2 to a temporary file; yield a reader of it.
+
+    On exit fd 2 is restored, and every line in the file that is not
+    TensorFlow's is written to it: other threads' output during the capture
+    comes out late, but none is lost.
+    """
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as sink:
@@ -33,6 +51,12 @@ def _stderr_captured():
             sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
+            sink.seek(0)
+            others = b"".join(
+                line for line in sink.read().splitlines(keepends=True) if not _TF_LINE.match(line)
+            )
+            while others:
+                others = others[os.write(2, others):]
 
 
 class _OwnRetracingFilter(logging.Filter):
