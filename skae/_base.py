@@ -140,6 +140,21 @@ _PRIVATE_FITTED = ("_network", "_training_state", "_stats", "_scatter")
 _STATE_FORMAT = 1
 
 
+def _skae_version():
+    from . import __version__
+
+    return __version__
+
+
+def _leaves(structure):
+    """The arrays in nested dicts, lists and tuples of saved weights."""
+    if isinstance(structure, dict):
+        structure = list(structure.values())
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _leaves(item)]
+    return [] if structure is None else [np.asarray(structure, dtype=np.float64)]
+
+
 def _is_fitted_key(key):
     return key in _PRIVATE_FITTED or (key.endswith("_") and not key.startswith("__"))
 
@@ -596,6 +611,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             shared = training_state is not None and net is training_state.net
             state["_skae_state"] = {
                 "format": _STATE_FORMAT,
+                "skae_version": _skae_version(),
                 "training": None if training_state is None else training_state.to_numpy(),
                 "network": None if shared else (net.spec, net.get_weights()),
             }
@@ -613,8 +629,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return
         if saved.get("format") != _STATE_FORMAT:
             raise ValueError(
-                f"This {type(self).__name__} was saved in skae state format"
-                f" {saved.get('format')!r}; this version reads format {_STATE_FORMAT}."
+                f"This {type(self).__name__} was saved by skae"
+                f" {saved.get('skae_version', 'of an unknown version')} in state format"
+                f" {saved.get('format')!r}; skae {_skae_version()} reads format {_STATE_FORMAT}."
+                " Load it with the version that saved it, or fit the model again."
+            )
+        trained, network = saved["training"], saved["network"]
+        weights = [trained["weights"] if trained else None, network[1] if network else None]
+        if not all(np.isfinite(w).all() for w in _leaves(weights)):
+            raise ValueError(
+                f"The saved weights of this {type(self).__name__} contain NaN or infinity:"
+                " the file is corrupt or was not written by skae."
             )
         networks, training = _tf_side()
         training_state = None

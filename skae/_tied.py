@@ -34,7 +34,10 @@ class TiedAutoencoder(BaseAutoencoder):
     What is exact: given the learned subspace, the components are the exact
     principal directions of the data within it, the reconstruction is the
     exact orthogonal projection onto it, and ``transform(X)`` equals
-    ``(X - mean_) @ components_.T``.  What is approximate: the subspace
+    ``(X - mean_) @ components_.T`` to rounding: ``transform``,
+    ``inverse_transform`` and ``score_samples`` compute in float64 with those
+    arrays, which keep the training data's dtype (float32 or float64), as
+    PCA's do.  What is approximate: the subspace
     itself, found by stochastic gradient descent; it approaches PCA's as
     training converges.  As PCA's randomized solver does, the linear net
     trains ``n_oversamples`` components more than it keeps, and the

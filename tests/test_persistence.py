@@ -74,3 +74,77 @@ def test_keras_encoder_saves_and_loads_in_keras_format(fitted, digits, tmp_path)
     encoder = tf.keras.models.load_model(path)  # no custom objects needed
     X = digits[:50].astype(np.float32)
     np.testing.assert_allclose(encoder.predict(X, verbose=0), fitted.transform(X), rtol=1e-4, atol=1e-5)
+
+
+# -- what a saved model carries, and what loading refuses ----------------------------------
+def _tampered(model, change):
+    state = model.__getstate__()
+    state = {**state, "_skae_state": change(dict(state["_skae_state"]))}
+    loaded = type(model).__new__(type(model))
+    loaded.__setstate__(state)
+    return loaded
+
+
+def test_a_pickle_carries_skae_version_and_format(fitted):
+    import skae
+
+    saved = fitted.__getstate__()["_skae_state"]
+    assert saved["skae_version"] == skae.__version__ and saved["format"] == 1
+
+
+def test_another_state_format_is_refused_clearly(fitted):
+    def future(saved):
+        return {**saved, "format": 2, "skae_version": "9.0"}
+
+    with pytest.raises(ValueError, match="saved by skae 9.0 in state format 2.*reads format 1"):
+        _tampered(fitted, future)
+    with pytest.raises(ValueError, match="earlier skae"):
+        state = {**fitted.__getstate__(), "_network_state": {}}
+        type(fitted).__new__(type(fitted)).__setstate__(state)
+
+
+def test_non_finite_saved_weights_are_refused(fitted):
+    def poisoned(saved):
+        training = dict(saved["training"])
+        weights = {**training["weights"]}
+        layer = dict(weights["encoder"][0])
+        layer["kernel"] = layer["kernel"].copy()
+        layer["kernel"][0, 0] = np.nan
+        weights["encoder"] = [layer, *weights["encoder"][1:]]
+        return {**saved, "training": {**training, "weights": weights}}
+
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        _tampered(fitted, poisoned)
+
+
+def test_wrongly_shaped_saved_weights_are_refused(fitted):
+    def reshaped(saved):
+        training = dict(saved["training"])
+        weights = {**training["weights"]}
+        layer = dict(weights["encoder"][0])
+        layer["kernel"] = layer["kernel"][:, :-1]
+        weights["encoder"] = [layer, *weights["encoder"][1:]]
+        return {**saved, "training": {**training, "weights": weights}}
+
+    with pytest.raises(ValueError, match="do not fit this network's shapes"):
+        _tampered(fitted, reshaped)
+
+
+# -- skops: loading without pickle's arbitrary code -----------------------------------------
+def test_skops_round_trip_with_the_documented_trusted_types(fitted, digits, tmp_path):
+    import skops.io as sio
+
+    path = tmp_path / "model.skops"
+    sio.dump(fitted, path)
+    # The list docs/user_guide/persistence.rst gives: the estimator and NetworkSpec.
+    trusted = [f"skae.{type(fitted).__module__.split('.')[1]}.{type(fitted).__name__}",
+               "skae._spec.NetworkSpec"]
+    assert sorted(sio.get_untrusted_types(file=path)) == sorted(trusted)
+    loaded = sio.load(path, trusted=trusted)
+    np.testing.assert_array_equal(loaded.transform(digits), fitted.transform(digits))
+    np.testing.assert_array_equal(loaded.score_samples(digits), fitted.score_samples(digits))
+    # The training state came too: going on after loading is going on in place.
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(fitted)).partial_fit(digits).transform(digits),
+        loaded.partial_fit(digits).transform(digits),
+    )
