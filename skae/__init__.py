@@ -5,11 +5,13 @@ fitted model), so ``import skae`` stays fast.
 """
 
 from ._denoising import DenoisingAutoencoder
+from ._outlier import AutoencoderOutlierDetector
 from ._sparse import SparseAutoencoder
 from ._tied import TiedAutoencoder
 from ._variational import VariationalAutoencoder
 
 __all__ = [
+    "AutoencoderOutlierDetector",
     "DenoisingAutoencoder",
     "SparseAutoencoder",
     "TiedAutoencoder",

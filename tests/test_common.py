@@ -2,7 +2,13 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder, VariationalAutoencoder
+from skae import (
+    AutoencoderOutlierDetector,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    TiedAutoencoder,
+    VariationalAutoencoder,
+)
 
 # Few epochs keep the ~70 checks fast; each check still fits real networks.
 ESTIMATORS = [
@@ -14,6 +20,8 @@ ESTIMATORS = [
     DenoisingAutoencoder(noise="masking", noise_level=0.3, tied_weights=True, max_iter=5, random_state=0),
     VariationalAutoencoder(hidden_layer_sizes=(16,), max_iter=5, random_state=0),
     VariationalAutoencoder(beta=4.0, max_iter=5, random_state=0),
+    # The outlier detector, over a deterministic inner autoencoder.
+    AutoencoderOutlierDetector(TiedAutoencoder(4, hidden_layer_sizes=(8,), max_iter=5, random_state=0)),
 ]
 # loss='binary_crossentropy' is not among them: it rejects data outside [0, 1]
 # (tests/test_reliability.py), and the checks' data are standard normal.
@@ -31,6 +39,8 @@ _REPETITION = (
 
 
 def expected_failed_checks(estimator):
+    if isinstance(estimator, AutoencoderOutlierDetector):
+        return {}  # no sample_weight
     return {
         "check_sample_weight_equivalence_on_dense_data": _REPETITION,
         "check_sample_weight_equivalence_on_sparse_data": _REPETITION,

@@ -6,6 +6,9 @@ Anomaly detection with score_samples
 on normal data reconstructs them well and unusual data badly. Here the
 "normal" data are the digits 0-8; the anomalies are the held-out 9s, which
 the model never saw, and digits with a block of pixels wiped out.
+:class:`~skae.AutoencoderOutlierDetector` wraps the autoencoder in
+scikit-learn's outlier vocabulary: ``predict`` (-1 for outliers),
+``decision_function`` and an ``offset_`` set by ``contamination``.
 """
 
 # %%
@@ -24,7 +27,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skae import TiedAutoencoder
+from skae import AutoencoderOutlierDetector, TiedAutoencoder
 
 X, y = load_digits(return_X_y=True)
 normal, nines = X[y != 9], X[y == 9]
@@ -34,7 +37,10 @@ damaged[:, 16:40] = 16.0  # three rows of the 8x8 image set to full ink
 
 model = make_pipeline(
     StandardScaler(),
-    TiedAutoencoder(8, hidden_layer_sizes=(64,), learning_rate_init=3e-3, max_iter=150, random_state=0),
+    AutoencoderOutlierDetector(
+        TiedAutoencoder(8, hidden_layer_sizes=(64,), learning_rate_init=3e-3, max_iter=150, random_state=0),
+        contamination=0.05,  # predict flags scores below the training data's 5th percentile
+    ),
 ).fit(X_train)
 
 # %%
@@ -47,10 +53,16 @@ for name in ("unseen 9s", "damaged 0-8"):
     print(f"ROC AUC, held-out 0-8 against {name}: {auc:.3f}")
 
 # %%
+# ``predict`` draws the line at ``offset_``: the fraction flagged as outliers.
+for name, data in [("held-out 0-8", X_normal), ("unseen 9s", nines), ("damaged 0-8", damaged)]:
+    print(f"{name}: {np.mean(model.predict(data) == -1):.0%} flagged")
+
+# %%
 fig, ax = plt.subplots(figsize=(6, 4))
 bins = np.logspace(np.log10(min(e.min() for e in error.values())), np.log10(max(e.max() for e in error.values())), 40)
 for name, e in error.items():
     ax.hist(e, bins=bins, alpha=0.5, label=name)
+ax.axvline(-model[-1].offset_, color="k", linestyle="--", label="-offset_ (predict's threshold)")
 ax.set(xscale="log", xlabel="reconstruction error (-score_samples)", ylabel="digits")
 ax.legend()
 plt.show()

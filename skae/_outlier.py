@@ -1,0 +1,155 @@
+"""AutoencoderOutlierDetector: reconstruction error as a scikit-learn outlier detector."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ._tied import TiedAutoencoder
+
+
+class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Outlier detection by reconstruction error, with scikit-learn's outlier vocabulary.
+
+    Fits a clone of ``autoencoder`` on the training data; a sample that it
+    reconstructs badly is unusual.  As :class:`~sklearn.ensemble.IsolationForest`
+    does, ``score_samples`` is higher for normal samples, ``offset_`` is the
+    ``contamination`` quantile of the training scores, ``decision_function``
+    is ``score_samples - offset_`` (negative for outliers) and ``predict``
+    gives -1 for outliers and 1 for inliers.  Scale the data first (e.g. a
+    :class:`~sklearn.preprocessing.StandardScaler` in a Pipeline), as for
+    the autoencoders themselves.
+
+    Parameters
+    ----------
+    autoencoder : skae autoencoder, default=None
+        Any estimator with ``fit`` and ``score_samples`` (higher = more
+        normal); cloned, never changed.  None means
+        ``TiedAutoencoder(n_components=8, hidden_layer_sizes=(64,),
+        max_iter=100)``: a bottleneck narrow enough that unusual samples
+        reconstruct worse than normal ones.
+    contamination : float, default=0.1
+        The expected proportion of outliers in the training data, in (0, 0.5]:
+        it sets ``offset_``, hence what ``predict`` calls an outlier.  It
+        does not change ``score_samples``.
+
+    Attributes
+    ----------
+    autoencoder_ : estimator
+        The fitted clone.
+    offset_ : float
+        The ``contamination`` quantile of the training samples' scores.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when they are all strings.
+
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : The same interface, from random trees.
+    sklearn.neighbors.LocalOutlierFactor : With ``novelty=True``, for new data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import AutoencoderOutlierDetector, TiedAutoencoder
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2)) @ rng.normal(size=(2, 6))  # rank 2
+    >>> detector = AutoencoderOutlierDetector(
+    ...     TiedAutoencoder(2, hidden_layer_sizes=(), random_state=0), contamination=0.05
+    ... ).fit(X)
+    >>> odd = X[:1] + rng.normal(size=(1, 6))  # off the plane of the data
+    >>> detector.predict(np.vstack([X[:1], odd])).tolist()
+    [1, -1]
+    """
+
+    _parameter_constraints: dict = {
+        "autoencoder": [HasMethods(["fit", "score_samples"]), None],
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+    }
+
+    def __init__(self, autoencoder=None, *, contamination=0.1):
+        self.autoencoder = autoencoder
+        self.contamination = contamination
+
+    def _default(self):
+        return TiedAutoencoder(n_components=8, hidden_layer_sizes=(64,), max_iter=100)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Fit a clone of the autoencoder on X and set ``offset_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, mostly normal.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        autoencoder = clone(self._default() if self.autoencoder is None else self.autoencoder)
+        autoencoder.fit(X)
+        scores = autoencoder.score_samples(X)
+        # Everything is computed before anything is set: a failed fit leaves
+        # the detector as it was.
+        fitted = {
+            "autoencoder_": autoencoder,
+            "offset_": float(np.percentile(scores, 100.0 * self.contamination)),
+            "n_features_in_": autoencoder.n_features_in_,
+        }
+        if hasattr(autoencoder, "feature_names_in_"):
+            fitted["feature_names_in_"] = autoencoder.feature_names_in_
+        self.__dict__.pop("feature_names_in_", None)
+        self.__dict__.update(fitted)
+        return self
+
+    def score_samples(self, X):
+        """The autoencoder's score: higher is more normal.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.autoencoder_.score_samples(X)
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """-1 for outliers, 1 for inliers.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = self._default() if self.autoencoder is None else self.autoencoder
+        tags.input_tags.sparse = inner.__sklearn_tags__().input_tags.sparse
+        return tags
