@@ -8,11 +8,12 @@ from ._denoising import DenoisingAutoencoder
 from ._outlier import AutoencoderOutlierDetector
 from ._sparse import SparseAutoencoder
 from ._tied import TiedAutoencoder
-from ._variational import VariationalAutoencoder
+from ._variational import PosteriorCollapseWarning, VariationalAutoencoder
 
 __all__ = [
     "AutoencoderOutlierDetector",
     "DenoisingAutoencoder",
+    "PosteriorCollapseWarning",
     "SparseAutoencoder",
     "TiedAutoencoder",
     "VariationalAutoencoder",

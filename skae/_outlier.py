@@ -34,6 +34,9 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         The expected proportion of outliers in the training data, in (0, 0.5]:
         it sets ``offset_``, hence what ``predict`` calls an outlier.  It
         does not change ``score_samples``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the default autoencoder (``autoencoder=None``); an autoencoder
+        passed in keeps its own ``random_state``.
 
     Attributes
     ----------
@@ -68,14 +71,18 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
     _parameter_constraints: dict = {
         "autoencoder": [HasMethods(["fit", "score_samples"]), None],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "random_state": ["random_state"],
     }
 
-    def __init__(self, autoencoder=None, *, contamination=0.1):
+    def __init__(self, autoencoder=None, *, contamination=0.1, random_state=None):
         self.autoencoder = autoencoder
         self.contamination = contamination
+        self.random_state = random_state
 
     def _default(self):
-        return TiedAutoencoder(n_components=8, hidden_layer_sizes=(64,), max_iter=100)
+        return TiedAutoencoder(
+            n_components=8, hidden_layer_sizes=(64,), max_iter=100, random_state=self.random_state
+        )
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):

@@ -1,12 +1,22 @@
 """VariationalAutoencoder: a generative estimator that transforms, scores and samples."""
 
+import warnings
 from numbers import Integral, Real
 
+import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder
+from ._base import BaseAutoencoder, _stacklevel, _tf_side
+
+
+class PosteriorCollapseWarning(UserWarning):
+    """Most of a VAE's latents carry (almost) no information about the data."""
+
+
+# A latent whose mean KL to the prior is below this (nats) is collapsed.
+COLLAPSED_KL = 0.01
 
 
 class VariationalAutoencoder(BaseAutoencoder):
@@ -41,7 +51,11 @@ class VariationalAutoencoder(BaseAutoencoder):
         Reconstruction error. 'binary_crossentropy' is for data in [0, 1]:
         the output goes through a sigmoid.
         For the VAE this is the decoder's likelihood: 'binary_crossentropy'
-        is Bernoulli (for data in [0, 1]), 'mse' a Gaussian of unit variance.
+        is Bernoulli (for data in [0, 1]), 'mse' a Gaussian whose variance is
+        fitted (a calibrated decoder: each training batch uses its optimum,
+        the batch's mean squared error; ``noise_variance_`` is the one fitted
+        on the training data), so the reconstruction term keeps its weight
+        against the KL term whatever the data's scale.
     beta : float, default=1.0
         Weight of the KL term in the loss.
     alpha : float, default=1e-4
@@ -99,6 +113,14 @@ class VariationalAutoencoder(BaseAutoencoder):
     kl_curve_ : list of float
         Mean KL(q(z | x) || p(z)) per sample (nats) in each epoch, unweighted
         by ``beta``.
+    latent_kl_ : ndarray of shape (n_components,)
+        Each latent's mean KL(q(z_j | x) || N(0, 1)) on the training data
+        (nats).  Latents below 0.01 nats carry nothing about the data; when
+        most do, ``fit`` warns with :class:`PosteriorCollapseWarning`.
+    noise_variance_ : float or None
+        ``loss='mse'``: the Gaussian decoder's variance, the mean squared
+        error per feature under the posterior on the training data.  None
+        for ``loss='binary_crossentropy'``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features,)
@@ -195,7 +217,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def sample(self, n_samples=1, random_state=None):
+    def sample(self, n_samples=1, *, random_state=None, temperature=1.0):
         """Generate new samples: draw latents from the prior, decode them.
 
         Parameters
@@ -204,12 +226,20 @@ class VariationalAutoencoder(BaseAutoencoder):
             Number of samples to generate.
         random_state : int, RandomState instance or None, default=None
             Seeds the latent draws; an int gives the same samples every time.
+        temperature : float, default=1.0
+            Scales the prior's standard deviation: latents are drawn from
+            N(0, temperature**2 I).  Below 1, samples are more typical and
+            less varied.
 
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
-            The decoder's mean (the Bernoulli probabilities, for
-            ``loss='binary_crossentropy'``) at each latent draw.
+            The decoder's mean at each latent draw, not a draw from the
+            decoder: for ``loss='binary_crossentropy'`` the Bernoulli
+            probabilities (draw binary data with ``rng.random(X.shape) < X``),
+            for ``loss='mse'`` the Gaussian's mean (add
+            ``rng.normal(scale=np.sqrt(noise_variance_), size=X.shape)`` for
+            draws from the full model).
         """
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
@@ -217,7 +247,9 @@ class VariationalAutoencoder(BaseAutoencoder):
                 f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires"
                 " at least one sample."
             )
-        Z = check_random_state(random_state).standard_normal((n_samples, self.n_components))
+        if isinstance(temperature, bool) or not isinstance(temperature, Real) or not temperature >= 0:
+            raise ValueError(f"temperature must be a non-negative number, got {temperature!r}.")
+        Z = temperature * check_random_state(random_state).standard_normal((n_samples, self.n_components))
         return self.inverse_transform(Z)
 
     def score_samples(self, X):
@@ -227,7 +259,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         bound on the log-likelihood log p(x), summed over the features (not
         averaged, unlike the other estimators' reconstruction errors) and
         with ``beta = 1`` whatever the training ``beta``.  For
-        ``loss='mse'``, p(x | z) is a Gaussian of unit variance including its
+        ``loss='mse'``, p(x | z) is a Gaussian of variance ``noise_variance_`` including its
         normalising constant; for ``loss='binary_crossentropy'``, a Bernoulli.
         The KL term is exact; the expectation is estimated with 16 fixed
         standard-normal draws (8 antithetic pairs) shared by every sample, so
@@ -267,9 +299,59 @@ class VariationalAutoencoder(BaseAutoencoder):
             "beta": float(self.beta),
         }
 
+    def transform(self, X, return_std=False):
+        """Encode X: the posterior mean (and, if asked, standard deviation).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        return_std : bool, default=False
+            Also return the posterior's standard deviation.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The mean of q(z | x).
+        X_std : ndarray of shape (n_samples, n_components)
+            The standard deviation of q(z | x), if ``return_std``.
+        """
+        mean = super().transform(X)
+        if not return_std:
+            return mean
+        X = self._validate_X(X)
+        return mean, self._infer("posterior_std", X, X.dtype)
+
+    def _inference_network(self, state, X, sample_weight, extras, incremental):
+        networks, _ = _tf_side()
+        net = state.net
+        if networks.calibrated(net.spec):
+            # The decoder's variance at its optimum on the data trained on:
+            # the mean squared error under the posterior.
+            errors = self._run(net, "expected_squared_errors", X, np.float64)
+            variance = max(float(np.average(errors, weights=sample_weight)), networks.MIN_NOISE_VAR)
+            net.params["noise"]["logvar"].assign([np.log(variance)])
+        return net, {}
+
     def _fitted_attributes(self, X, sample_weight, net, loop, continuing):
+        networks, _ = _tf_side()
         old = lambda name: list(getattr(self, name, [])) if continuing else []  # noqa: E731
+        kl = np.average(self._run(net, "latent_kl", X, np.float64), axis=0, weights=sample_weight)
+        collapsed = int(np.sum(kl < COLLAPSED_KL))
+        if collapsed > len(kl) / 2:
+            warnings.warn(
+                f"{type(self).__name__}: the posterior has collapsed: {collapsed} of {len(kl)}"
+                f" latents carry less than {COLLAPSED_KL} nats (latent_kl_), so the codes say"
+                " little about the data. Lower beta, train longer, or for data in [0, 1] try"
+                " loss='binary_crossentropy'.",
+                PosteriorCollapseWarning,
+                stacklevel=_stacklevel(),
+            )
+        noise = None
+        if networks.calibrated(net.spec):
+            noise = float(np.exp(net.params["noise"]["logvar"].numpy()[0]))
         return {
             "reconstruction_curve_": old("reconstruction_curve_") + loop.part_curves["reconstruction"],
             "kl_curve_": old("kl_curve_") + loop.part_curves["kl"],
+            "latent_kl_": kl,
+            "noise_variance_": noise,
         }

@@ -42,10 +42,10 @@ def test_default_autoencoder_finds_a_held_out_digit():
     X, y = load_digits(return_X_y=True)
     normal, odd = X[y != 0], X[y == 0]
     train, test = normal[::2], normal[1::2]
-    det = make_pipeline(StandardScaler(), AutoencoderOutlierDetector()).fit(train)
+    det = make_pipeline(StandardScaler(), AutoencoderOutlierDetector(random_state=0)).fit(train)
     outlying = -det.score_samples(np.vstack([test, odd]))
     auc = roc_auc_score(np.r_[np.zeros(len(test)), np.ones(len(odd))], outlying)
-    assert auc > 0.8  # 0.87 measured; PCA's reconstruction error (8 components): 0.82
+    assert auc > 0.8  # 0.874 measured (0.80-0.87 over seeds); PCA's error (8 components): 0.82
     assert isinstance(det[-1].autoencoder_, TiedAutoencoder)
 
 

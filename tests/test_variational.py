@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
 
-from skae import VariationalAutoencoder
+from skae import PosteriorCollapseWarning, VariationalAutoencoder
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +29,14 @@ def test_loss_parts_are_recorded_and_kl_is_non_negative(vae):
     assert np.allclose(vae.loss_curve_, total, rtol=0.02)
 
 
-def test_large_beta_drives_the_kl_term_to_zero(split):
+def test_large_beta_drives_the_kl_term_to_zero_and_warns_of_collapse(split):
     X_train, _ = split
-    vae = VariationalAutoencoder(2, loss="binary_crossentropy", beta=50.0, max_iter=40, random_state=0).fit(X_train)
+    vae = VariationalAutoencoder(2, loss="binary_crossentropy", beta=50.0, max_iter=40, random_state=0)
+    with pytest.warns(PosteriorCollapseWarning, match="2 of 2 latents") as caught:
+        vae.fit(X_train)
+    assert caught[0].filename == __file__
     assert vae.kl_curve_[-1] < 0.05  # measured: 0.002 nats
+    assert (vae.latent_kl_ < 0.01).all()
 
 
 def test_samples_look_like_digits_not_noise(vae, split):

@@ -80,7 +80,22 @@ def initial_weights(spec, seed):
             "kernel": initial_kernel(rng, sizes[-2], sizes[-1], "identity"),
             "bias": np.zeros(sizes[-1]),
         }
+    if calibrated(spec):
+        # The decoder's log-variance: not trained by the optimiser (training
+        # uses each batch's optimum); set from the training data after fit.
+        weights["noise"] = {"logvar": np.zeros(1)}
     return weights
+
+
+def calibrated(spec):
+    """A VAE with a Gaussian decoder whose variance is fitted (``loss='mse'``)."""
+    return spec.variational and spec.loss == "mse"
+
+
+# The calibrated decoder's variance is kept above this (a standard deviation
+# of 1e-3): a feature the decoder reproduces exactly must not give an
+# unbounded likelihood.
+MIN_NOISE_VAR = 1e-6
 
 
 def _dense(x, W, b, act):
@@ -146,16 +161,22 @@ def reconstruction_errors(spec, x, logits):
     return tf.reduce_mean(err, axis=1)
 
 
-def log_likelihood(spec, x, logits):
+def log_likelihood(spec, x, logits, noise_logvar=0.0):
     """log p(x | z) per sample, in nats: Bernoulli (binary cross-entropy) or
-    unit-variance Gaussian (squared error), summed over the features."""
+    Gaussian of variance ``exp(noise_logvar)`` (squared error), summed over
+    the features."""
     if spec.loss == "binary_crossentropy":
         nll = tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits)
         return -tf.reduce_sum(nll, axis=1)
     d = tf.cast(tf.shape(x)[1], x.dtype)
-    return -0.5 * tf.reduce_sum(tf.math.squared_difference(logits, x), axis=1) - 0.5 * d * np.log(
-        2 * np.pi
-    )
+    noise_logvar = tf.cast(noise_logvar, x.dtype)
+    sq = tf.reduce_sum(tf.math.squared_difference(logits, x), axis=1)
+    return -0.5 * sq * tf.exp(-noise_logvar) - 0.5 * d * (np.log(2 * np.pi) + noise_logvar)
+
+
+def noise_logvar(params):
+    """The calibrated decoder's fitted log-variance (0: unit variance)."""
+    return params["noise"]["logvar"][0] if "noise" in params else 0.0
 
 
 def gaussian_kl(mean, logvar):
@@ -181,8 +202,35 @@ def elbo(spec, params, x):
     expected = tf.zeros_like(mean[:, 0])
     for i in range(ELBO_DRAWS):
         z = mean + std * eps[i]
-        expected += log_likelihood(spec, x, decode_logits(spec, params, z))
+        expected += log_likelihood(spec, x, decode_logits(spec, params, z), noise_logvar(params))
     return expected / ELBO_DRAWS - gaussian_kl(mean, logvar)
+
+
+def expected_squared_errors(spec, params, x):
+    """A VAE's per-sample squared error under q(z | x), averaged over the
+    features (the ELBO's draws): what the calibrated decoder's variance is fitted to."""
+    mean, logvar = posterior(spec, params, x)
+    eps = tf.random.stateless_normal(
+        [ELBO_DRAWS // 2, spec.n_components], seed=[0, 0], dtype=x.dtype, alg=RNG
+    )
+    eps = tf.concat([eps, -eps], axis=0)
+    std = tf.exp(0.5 * logvar)
+    total = tf.zeros_like(mean[:, 0])
+    for i in range(ELBO_DRAWS):
+        logits = decode_logits(spec, params, mean + std * eps[i])
+        total += tf.reduce_mean(tf.math.squared_difference(logits, x), axis=1)
+    return total / ELBO_DRAWS
+
+
+def latent_kl(spec, params, x):
+    """KL(q(z | x) || N(0, I)) per sample and latent, in nats."""
+    mean, logvar = posterior(spec, params, x)
+    return 0.5 * (tf.exp(logvar) + tf.square(mean) - 1.0 - logvar)
+
+
+def posterior_std(spec, params, x):
+    """The standard deviation of q(z | x)."""
+    return tf.exp(0.5 * posterior(spec, params, x)[1])
 
 
 def sample_errors(spec, params, x):
@@ -302,7 +350,15 @@ def objective(spec, params, x, draws, weights=None):
         mu, logvar = posterior(spec, params, x_in)
         eps = draws.pop(0)
         codes = mu + tf.exp(0.5 * logvar) * eps
-        reconstruction = -mean(log_likelihood(spec, x, decode_logits(spec, params, codes)))
+        logits = decode_logits(spec, params, codes)
+        noise = 0.0
+        if calibrated(spec):
+            # The decoder's variance at its optimum for this batch (the mean
+            # squared error; Rybkin et al., 2021): the reconstruction term
+            # keeps its weight against the KL whatever the data's scale.
+            sq = tf.reduce_mean(tf.math.squared_difference(logits, x), axis=1)
+            noise = tf.math.log(tf.maximum(tf.stop_gradient(mean(sq)), MIN_NOISE_VAR))
+        reconstruction = -mean(log_likelihood(spec, x, logits, noise))
         kl = mean(gaussian_kl(mu, logvar))
         loss = reconstruction + spec.beta * kl
         parts = (reconstruction, kl)
@@ -320,7 +376,14 @@ def objective(spec, params, x, draws, weights=None):
     return loss, parts
 
 
-_INFERENCE = {"encode": encode, "decode": decode, "sample_errors": sample_errors}
+_INFERENCE = {
+    "encode": encode,
+    "decode": decode,
+    "sample_errors": sample_errors,
+    "expected_squared_errors": expected_squared_errors,
+    "latent_kl": latent_kl,
+    "posterior_std": posterior_std,
+}
 
 
 @functools.lru_cache(maxsize=64)

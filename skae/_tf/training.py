@@ -354,7 +354,9 @@ def batch_runner(spec, mode, jit_compile=False, weighted=False):
         with tf.GradientTape() as tape:
             loss, parts = networks.objective(spec, params, xb, draws, wb if weighted else None)
         flat = tf.nest.flatten(params)
-        grads = tape.gradient(loss, flat)
+        # Zero for parameters the loss does not use (the calibrated decoder's
+        # variance, set after training): Adam then leaves them as they are.
+        grads = tape.gradient(loss, flat, unconnected_gradients=tf.UnconnectedGradients.ZERO)
         Adam.update(flat, grads, m, v, powers, iterations, learning_rate)
         return tf.stack([loss, *parts]) * tf.cast(tf.shape(xb)[0], tf.float32)
 

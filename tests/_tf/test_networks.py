@@ -36,8 +36,9 @@ def test_named_weights_round_trip_and_reject_other_shapes(digits):
 
     vae = VariationalAutoencoder(3, hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(digits)
     weights = vae._network.get_weights()
-    assert sorted(weights) == ["decoder", "encoder", "logvar"]
+    assert sorted(weights) == ["decoder", "encoder", "logvar", "noise"]  # noise: loss='mse'
     assert weights["logvar"]["kernel"].shape == (8, 3)
+    assert weights["noise"]["logvar"].shape == (1,)
     rebuilt = networks.Autoencoder(vae._network.spec, weights=weights)
     np.testing.assert_array_equal(rebuilt.run("encode", digits[:5]), vae.transform(digits[:5]))
     weights["encoder"][0]["kernel"] = np.zeros((64, 9))
