@@ -191,24 +191,9 @@ def gaussian_kl(mean, logvar):
 ELBO_DRAWS = 16
 
 
-def elbo(spec, params, x):
-    """Per-sample evidence lower bound, in nats (see VariationalAutoencoder)."""
-    mean, logvar = posterior(spec, params, x)
-    eps = tf.random.stateless_normal(
-        [ELBO_DRAWS // 2, spec.n_components], seed=[0, 0], dtype=x.dtype, alg=RNG
-    )
-    eps = tf.concat([eps, -eps], axis=0)
-    std = tf.exp(0.5 * logvar)
-    expected = tf.zeros_like(mean[:, 0])
-    for i in range(ELBO_DRAWS):
-        z = mean + std * eps[i]
-        expected += log_likelihood(spec, x, decode_logits(spec, params, z), noise_logvar(params))
-    return expected / ELBO_DRAWS - gaussian_kl(mean, logvar)
-
-
-def expected_squared_errors(spec, params, x):
-    """A VAE's per-sample squared error under q(z | x), averaged over the
-    features (the ELBO's draws): what the calibrated decoder's variance is fitted to."""
+def _posterior_average(spec, params, x, per_sample):
+    """The mean over the fixed ELBO draws z ~ q(z | x) of ``per_sample(logits)``,
+    with the posterior's (mean, log-variance)."""
     mean, logvar = posterior(spec, params, x)
     eps = tf.random.stateless_normal(
         [ELBO_DRAWS // 2, spec.n_components], seed=[0, 0], dtype=x.dtype, alg=RNG
@@ -217,9 +202,24 @@ def expected_squared_errors(spec, params, x):
     std = tf.exp(0.5 * logvar)
     total = tf.zeros_like(mean[:, 0])
     for i in range(ELBO_DRAWS):
-        logits = decode_logits(spec, params, mean + std * eps[i])
-        total += tf.reduce_mean(tf.math.squared_difference(logits, x), axis=1)
-    return total / ELBO_DRAWS
+        total += per_sample(decode_logits(spec, params, mean + std * eps[i]))
+    return total / ELBO_DRAWS, (mean, logvar)
+
+
+def elbo(spec, params, x):
+    """Per-sample evidence lower bound, in nats (see VariationalAutoencoder)."""
+    expected, (mean, logvar) = _posterior_average(
+        spec, params, x, lambda logits: log_likelihood(spec, x, logits, noise_logvar(params))
+    )
+    return expected - gaussian_kl(mean, logvar)
+
+
+def expected_squared_errors(spec, params, x):
+    """A VAE's per-sample squared error under q(z | x), averaged over the
+    features (the ELBO's draws): what the calibrated decoder's variance is fitted to."""
+    return _posterior_average(
+        spec, params, x, lambda logits: tf.reduce_mean(tf.math.squared_difference(logits, x), axis=1)
+    )[0]
 
 
 def latent_kl(spec, params, x):
