@@ -34,18 +34,23 @@ from sklearn.utils.validation import (
 
 from ._spec import ACTIVATIONS, NetworkSpec
 
-_FLOAT32_MAX = np.finfo(np.float32).max
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 # Rows per call when transforming or scoring: bounds the activations' memory.
 _CHUNK_SIZE = 16384
 
 
-def _check_float32_range(X):
-    """Reject finite float64 values that would overflow the float32 network.
-
-    With max/min rather than ``abs``: no temporary as large as X.
-    """
+def _extremes(X):
+    """(min, max) of X's stored values (a sparse matrix's non-zeros), or None
+    when it stores none.  With min/max rather than ``abs``: no temporary as
+    large as X."""
     values = X.data if sp.issparse(X) else X
-    if values.dtype == np.float64 and values.size and max(values.max(), -values.min()) > _FLOAT32_MAX:
+    return (float(values.min()), float(values.max())) if values.size else None
+
+
+def _check_float32_range(X):
+    """Reject finite float64 values that would overflow the float32 network."""
+    extremes = _extremes(X) if X.dtype == np.float64 else None
+    if extremes is not None and max(extremes[1], -extremes[0]) > _FLOAT32_MAX:
         raise ValueError(
             "Input X contains infinity or a value too large for dtype('float32')."
         )
@@ -55,12 +60,10 @@ def _check_float32_range(X):
 def _check_unit_range(X, loss):
     """Binary cross-entropy is a likelihood for data in [0, 1] only: outside
     it the loss goes below zero without bound and training chases nonsense."""
-    if loss != "binary_crossentropy":
+    extremes = _extremes(X) if loss == "binary_crossentropy" else None
+    if extremes is None:
         return X
-    values = X.data if sp.issparse(X) else X
-    if values.size == 0:
-        return X
-    low, high = float(values.min()), float(values.max())
+    low, high = extremes
     if low < -_UNIT_RANGE_SLACK or high > 1 + _UNIT_RANGE_SLACK:
         raise ValueError(
             f"loss='binary_crossentropy' needs X in [0, 1], but X has values in [{low:.6g},"
@@ -144,15 +147,6 @@ def _skae_version():
     from . import __version__
 
     return __version__
-
-
-def _leaves(structure):
-    """The arrays in nested dicts, lists and tuples of saved weights."""
-    if isinstance(structure, dict):
-        structure = list(structure.values())
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _leaves(item)]
-    return [] if structure is None else [np.asarray(structure, dtype=np.float64)]
 
 
 def _is_fitted_key(key):
@@ -523,7 +517,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return X, w / w.mean()
 
     def _network_spec(self, n_features):
-        if isinstance(self.n_components, (bool, np.bool_)):
+        if isinstance(self.n_components, bool):
             # bool is an Integral to Python, but True is not a size.
             raise InvalidParameterError(
                 f"The 'n_components' parameter of {type(self).__name__} must be an int in"
@@ -531,8 +525,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             )
         hidden = self.hidden_layer_sizes
         hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
-        if not all(isinstance(h, Integral) and not isinstance(h, (bool, np.bool_)) and h >= 1
-                   for h in hidden):
+        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in hidden):
             raise ValueError(
                 f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes}."
             )
@@ -634,13 +627,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f" {saved.get('format')!r}; skae {_skae_version()} reads format {_STATE_FORMAT}."
                 " Load it with the version that saved it, or fit the model again."
             )
-        trained, network = saved["training"], saved["network"]
-        weights = [trained["weights"] if trained else None, network[1] if network else None]
-        if not all(np.isfinite(w).all() for w in _leaves(weights)):
-            raise ValueError(
-                f"The saved weights of this {type(self).__name__} contain NaN or infinity:"
-                " the file is corrupt or was not written by skae."
-            )
+        # Building the networks checks the weights' shapes and finiteness.
         networks, training = _tf_side()
         training_state = None
         if saved["training"] is not None:

@@ -315,10 +315,10 @@ class VariationalAutoencoder(BaseAutoencoder):
         X_std : ndarray of shape (n_samples, n_components)
             The standard deviation of q(z | x), if ``return_std``.
         """
-        mean = super().transform(X)
+        X = self._validate_X(X)  # once, for both
+        mean = self._infer("encode", X, X.dtype)
         if not return_std:
             return mean
-        X = self._validate_X(X)
         return mean, self._infer("posterior_std", X, X.dtype)
 
     def _inference_network(self, state, X, sample_weight, extras, incremental):

@@ -412,7 +412,9 @@ def plain(structure):
     return structure
 
 
-def _check_shapes(expected, weights):
+def _check_weights(expected, weights):
+    """Weights given to a network (loaded, or computed) must have its shapes
+    and be finite."""
     shapes = tf.nest.map_structure(np.shape, expected)
     try:
         tf.nest.assert_same_structure(expected, weights)
@@ -421,6 +423,11 @@ def _check_shapes(expected, weights):
         same = False
     if not same:
         raise ValueError("The weights do not fit this network's shapes.")
+    if not all(np.isfinite(w).all() for w in tf.nest.flatten(weights)):
+        raise ValueError(
+            "The weights contain NaN or infinity: a saved model that was corrupted or"
+            " not written by skae."
+        )
 
 
 class Autoencoder(tf.Module):
@@ -440,7 +447,7 @@ class Autoencoder(tf.Module):
         self.spec = spec
         init = initial_weights(spec, seed)
         if weights is not None:
-            _check_shapes(init, weights)
+            _check_weights(init, weights)
             init = weights
         self.params = tf.nest.map_structure(
             lambda w: tf.Variable(np.asarray(w, dtype=np.float32)), init
@@ -461,7 +468,7 @@ class Autoencoder(tf.Module):
         return plain(tf.nest.map_structure(lambda v: v.numpy(), self.params))
 
     def set_weights(self, weights):
-        _check_shapes(self.get_weights(), weights)
+        _check_weights(self.get_weights(), weights)
         for v, w in zip(self.variables_list, tf.nest.flatten(weights)):
             v.assign(np.asarray(w, dtype=np.float32))
 
