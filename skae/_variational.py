@@ -63,18 +63,24 @@ class VariationalAutoencoder(BaseAutoencoder):
         is added to the loss.
     batch_size : int or 'auto', default='auto'
         Mini-batch size; 'auto' means ``min(200, n_samples)``.
-    learning_rate : {'constant', 'adaptive', 'cosine'}, default='constant'
-        Step-size schedule. 'adaptive' (as in :class:`~sklearn.neural_network.MLPRegressor`)
-        divides the step by 5 each time the loss (or validation score) stalls
-        for more than ``n_iter_no_change`` epochs, and stops once the step is
-        at most 1e-6: slower, but it settles past Adam's noise floor.
-        'cosine' anneals the step from ``learning_rate_init`` towards 0 over
-        ``max_iter`` epochs (``lr_t = learning_rate_init * (1 + cos(pi (t +
-        1/2) / max_iter)) / 2`` in epoch t = 0, 1, ..., the middle of each
-        epoch's span on the cosine; Loshchilov & Hutter, 2017):
-        training runs all ``max_iter`` epochs, which are its budget, and
-        ``tol`` stops it early only with ``early_stopping``.
-    learning_rate_init : float, default=1e-3
+    learning_rate : {'cosine', 'constant', 'adaptive'}, default='cosine'
+        Step-size schedule. 'cosine' anneals the step from
+        ``learning_rate_init`` towards 0 over ``max_iter`` epochs (``lr_t =
+        learning_rate_init * (1 + cos(pi (t + 1/2) / max_iter)) / 2`` in
+        epoch t = 0, 1, ..., the middle of each epoch's span on the cosine;
+        Loshchilov & Hutter, 2017): ``max_iter`` is then a budget that
+        training spends in full, ending with steps so small that the weights
+        have settled, so it never warns of non-convergence; ``tol`` stops it
+        early only with ``early_stopping``.  Each ``partial_fit`` call is one
+        epoch of the schedule, which starts again after ``max_iter`` calls
+        (a warm restart).  'constant' (the default of
+        :class:`~sklearn.neural_network.MLPRegressor`) keeps the step and
+        stops when the loss stalls (see ``tol``), with a
+        ``ConvergenceWarning`` if it is still falling at ``max_iter``.
+        'adaptive' (as in MLPRegressor) divides the step by 5 each time the
+        loss (or validation score) stalls for more than ``n_iter_no_change``
+        epochs, and stops once the step is at most 1e-6.
+    learning_rate_init : float, default=3e-3
         Adam's initial step size.
     max_iter : int, default=200
         Maximum number of epochs.
@@ -186,8 +192,8 @@ class VariationalAutoencoder(BaseAutoencoder):
         beta=1.0,
         alpha=1e-4,
         batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=1e-3,
+        learning_rate="cosine",
+        learning_rate_init=3e-3,
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,

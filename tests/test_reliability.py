@@ -257,7 +257,8 @@ def test_validation_scores_are_none_without_early_stopping(digits, Estimator):
 
 
 def test_n_iter_no_change_may_be_infinite(digits):
-    ae = TiedAutoencoder(n_iter_no_change=np.inf, tol=1e9, max_iter=4, random_state=0)
+    ae = TiedAutoencoder(learning_rate="constant", n_iter_no_change=np.inf, tol=1e9, max_iter=4,
+                         random_state=0)
     with pytest.warns(ConvergenceWarning):
         ae.fit(digits)
     assert ae.n_iter_ == 4  # never stops on tol: runs to max_iter, as MLP does
@@ -283,7 +284,7 @@ def test_sample_rejects_a_boolean(digits):
 def test_convergence_warning_names_the_callers_line(digits):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        TiedAutoencoder(max_iter=1, random_state=0).fit(digits)
+        TiedAutoencoder(learning_rate="constant", max_iter=1, random_state=0).fit(digits)
     assert [w.filename for w in caught if w.category is ConvergenceWarning] == [__file__]
 
 
@@ -302,5 +303,5 @@ def test_warnings_from_a_pipeline_name_the_callers_line(digits):
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        make_pipeline(StandardScaler(), TiedAutoencoder(max_iter=1, random_state=0)).fit(digits)
+        make_pipeline(StandardScaler(), TiedAutoencoder(learning_rate="constant", max_iter=1, random_state=0)).fit(digits)
     assert [w.filename for w in caught if w.category is ConvergenceWarning] == [__file__]

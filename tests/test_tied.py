@@ -125,12 +125,12 @@ def test_anomalies_get_low_scores(digits):
 
 def test_convergence_warning_at_max_iter(digits):
     with pytest.warns(ConvergenceWarning, match="max_iter=2"):
-        TiedAutoencoder(max_iter=2, random_state=0).fit(digits)
+        TiedAutoencoder(learning_rate="constant", max_iter=2, random_state=0).fit(digits)
 
 
 def test_stops_when_loss_plateaus(digits):
-    ae = TiedAutoencoder(4, hidden_layer_sizes=(), tol=1e-2, n_iter_no_change=2,
-                         max_iter=200, random_state=0).fit(digits)
+    ae = TiedAutoencoder(4, hidden_layer_sizes=(), learning_rate="constant", tol=1e-2,
+                         n_iter_no_change=2, max_iter=200, random_state=0).fit(digits)
     assert ae.n_iter_ < 200
     assert len(ae.loss_curve_) == ae.n_iter_
     assert ae.best_loss_ == min(ae.loss_curve_)

@@ -42,16 +42,16 @@ def test_minmax_digits_with_defaults_do_not_collapse(minmax_vae, labelled_digits
     # Reported with the unit-variance decoder: 0 of 16 active units, accuracy 0.58.
     vae, X = minmax_vae
     active, accuracy = _active_and_accuracy(vae, X, labelled_digits[1])
-    assert active >= 12 and accuracy >= 0.88  # measured: 16 of 16, 0.915
+    assert active >= 12 and accuracy >= 0.88  # measured: 16 of 16, 0.920
     assert (vae.latent_kl_ > 0.01).sum() >= 12
-    assert 0 < vae.noise_variance_ < 0.05  # measured: 0.0084 (pixels in [0, 1])
+    assert 0 < vae.noise_variance_ < 0.05  # measured: 0.0069 (pixels in [0, 1])
 
 
 def test_standardised_digits_no_worse_than_before(labelled_digits):
     X, y = labelled_digits
     X = StandardScaler().fit_transform(X)
     active, accuracy = _active_and_accuracy(_defaults_fit(X), X, y)
-    assert accuracy >= 0.86  # the unit-variance decoder's figure; measured now: 0.901
+    assert accuracy >= 0.86  # the unit-variance decoder's figure; measured now: 0.893
 
 
 def test_score_samples_is_the_elbo_under_the_fitted_variance(minmax_vae):

@@ -8,13 +8,6 @@ numbers and decodes them back. Every model is a ``Pipeline`` with a
 """
 
 # %%
-import warnings
-
-from sklearn.exceptions import ConvergenceWarning
-
-# The examples train for a short, fixed number of epochs to stay quick;
-# skae warns when max_iter stops training before tol is met.
-warnings.filterwarnings("ignore", category=ConvergenceWarning)
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
@@ -30,7 +23,7 @@ X, _ = load_digits(return_X_y=True)
 X_train, X_test = train_test_split(X, test_size=0.25, random_state=0)
 
 k = 10
-common = dict(max_iter=100, learning_rate_init=3e-3, random_state=0)
+common = dict(max_iter=100, random_state=0)
 models = {
     "PCA": PCA(k),
     "Tied (128, 64)": TiedAutoencoder(k, hidden_layer_sizes=(128, 64), **common),

@@ -9,13 +9,6 @@ components are global patterns ordered by variance.
 """
 
 # %%
-import warnings
-
-from sklearn.exceptions import ConvergenceWarning
-
-# The examples train for a short, fixed number of epochs to stay quick;
-# skae warns when max_iter stops training before tol is met.
-warnings.filterwarnings("ignore", category=ConvergenceWarning)
 import matplotlib.pyplot as plt
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
@@ -27,7 +20,7 @@ X = load_digits().data / 16.0  # in [0, 1], for the Bernoulli (cross-entropy) lo
 
 sparse = SparseAutoencoder(
     100, loss="binary_crossentropy", sparsity_target=0.05, sparsity_weight=0.5,
-    learning_rate_init=3e-3, max_iter=150, random_state=0,
+    max_iter=150, random_state=0,
 ).fit(X)
 print(f"mean activation of the codes: {sparse.mean_activation_.mean():.3f} (target 0.05)")
 

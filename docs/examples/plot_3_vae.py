@@ -9,13 +9,6 @@ generates new digits.
 """
 
 # %%
-import warnings
-
-from sklearn.exceptions import ConvergenceWarning
-
-# The examples train for a short, fixed number of epochs to stay quick;
-# skae warns when max_iter stops training before tol is met.
-warnings.filterwarnings("ignore", category=ConvergenceWarning)
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats import norm

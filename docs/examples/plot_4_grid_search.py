@@ -9,13 +9,6 @@ inside a ``Pipeline``.
 """
 
 # %%
-import warnings
-
-from sklearn.exceptions import ConvergenceWarning
-
-# The examples train for a short, fixed number of epochs to stay quick;
-# skae warns when max_iter stops training before tol is met.
-warnings.filterwarnings("ignore", category=ConvergenceWarning)
 import pandas as pd
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV
@@ -27,7 +20,7 @@ from skae import TiedAutoencoder
 X = load_digits().data
 pipe = Pipeline([
     ("scale", StandardScaler()),
-    ("ae", TiedAutoencoder(max_iter=60, learning_rate_init=3e-3, random_state=0)),
+    ("ae", TiedAutoencoder(max_iter=60, random_state=0)),
 ])
 grid = GridSearchCV(
     pipe,

@@ -16,13 +16,6 @@ images, not necessarily what separates the classes.
 """
 
 # %%
-import warnings
-
-from sklearn.exceptions import ConvergenceWarning
-
-# The examples train for a short, fixed number of epochs to stay quick;
-# skae warns when max_iter stops training before tol is met.
-warnings.filterwarnings("ignore", category=ConvergenceWarning)
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
@@ -40,7 +33,7 @@ X_pool, X_test, y_pool, y_test = train_test_split(X, y, test_size=0.3, stratify=
 # Unsupervised: the encoder sees every training image, no labels.
 encoder = make_pipeline(
     StandardScaler(),
-    TiedAutoencoder(16, hidden_layer_sizes=(128, 64), learning_rate_init=3e-3, max_iter=150, random_state=0),
+    TiedAutoencoder(16, hidden_layer_sizes=(128, 64), max_iter=150, random_state=0),
 ).fit(X_pool)
 pca = make_pipeline(StandardScaler(), PCA(16)).fit(X_pool)
 

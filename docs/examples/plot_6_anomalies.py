@@ -12,13 +12,6 @@ scikit-learn's outlier vocabulary: ``predict`` (-1 for outliers),
 """
 
 # %%
-import warnings
-
-from sklearn.exceptions import ConvergenceWarning
-
-# The examples train for a short, fixed number of epochs to stay quick;
-# skae warns when max_iter stops training before tol is met.
-warnings.filterwarnings("ignore", category=ConvergenceWarning)
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
@@ -27,7 +20,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skae import AutoencoderOutlierDetector, TiedAutoencoder
+from skae import AutoencoderOutlierDetector
 
 X, y = load_digits(return_X_y=True)
 normal, nines = X[y != 9], X[y == 9]
@@ -37,9 +30,10 @@ damaged[:, 16:40] = 16.0  # three rows of the 8x8 image set to full ink
 
 model = make_pipeline(
     StandardScaler(),
+    # The default autoencoder: TiedAutoencoder(32, hidden_layer_sizes=(256, 128), max_iter=100).
     AutoencoderOutlierDetector(
-        TiedAutoencoder(8, hidden_layer_sizes=(64,), learning_rate_init=3e-3, max_iter=150, random_state=0),
         contamination=0.05,  # predict flags scores below the training data's 5th percentile
+        random_state=0,
     ),
 ).fit(X_train)
 

@@ -495,14 +495,15 @@ class AdaptiveSchedule(ConstantSchedule):
 
 
 class CosineSchedule(ConstantSchedule):
-    """The step of schedule epoch t is ``lr * (1 + cos(pi (t + 1/2) / max_iter)) / 2``;
-    past ``max_iter`` (``partial_fit`` calls) it stays at the last epoch's."""
+    """The step of schedule epoch t is ``lr * (1 + cos(pi (t + 1/2) / max_iter)) / 2``.
+    A fit stops at ``max_iter``; ``partial_fit`` calls go on past it, and the
+    schedule starts again (SGDR's warm restart, t modulo ``max_iter``)."""
 
     def __init__(self, max_iter):
         self.max_iter = max_iter
 
     def learning_rate(self, state):
-        t = min(state.schedule_epoch, self.max_iter - 1)
+        t = state.schedule_epoch % self.max_iter
         return state.learning_rate * 0.5 * (1.0 + np.cos(np.pi * (t + 0.5) / self.max_iter))
 
     def on_epoch_end(self, loop):
