@@ -37,7 +37,12 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
     contamination : float, default=0.1
         The expected proportion of outliers in the training data, in (0, 0.5]:
         it sets ``offset_``, hence what ``predict`` calls an outlier.  It
-        does not change ``score_samples``.
+        does not change ``score_samples``.  The quantile is of the training
+        scores; an autoencoder reconstructs its training data better than
+        new data, so on new normal data ``predict`` flags more than this
+        fraction (16% for 5% in the gallery's digits example).  To flag a
+        set fraction of new data, set ``offset_`` to that quantile of
+        ``score_samples`` on held-out normal data.
     random_state : int, RandomState instance or None, default=None
         Seeds the default autoencoder (``autoencoder=None``); an autoencoder
         passed in keeps its own ``random_state``.
