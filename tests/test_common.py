@@ -50,3 +50,21 @@ def expected_failed_checks(estimator):
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# The training parameters are documented in full in each estimator's
+# docstring, as scikit-learn documents MLPRegressor's and MLPClassifier's;
+# this keeps the four copies word for word the same, as scikit-learn's
+# own docstring-consistency tests do.
+SHARED_PARAMETERS = [
+    "activation", "alpha", "batch_size", "learning_rate", "learning_rate_init", "max_iter", "tol",
+    "n_iter_no_change", "early_stopping", "validation_fraction", "shuffle", "random_state",
+    "verbose", "warm_start",
+]
+
+
+def test_shared_parameters_are_documented_alike():
+    from sklearn.utils._testing import assert_docstring_consistency
+
+    estimators = [TiedAutoencoder, SparseAutoencoder, DenoisingAutoencoder, VariationalAutoencoder]
+    assert_docstring_consistency(estimators, include_params=SHARED_PARAMETERS)
