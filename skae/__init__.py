@@ -7,10 +7,13 @@ fitted model), so ``import skae`` stays fast.
 from ._denoising import DenoisingAutoencoder
 from ._outlier import AutoencoderOutlierDetector
 from ._sparse import SparseAutoencoder
+from ._supervised import AutoencoderClassifier, AutoencoderRegressor
 from ._tied import TiedAutoencoder
 from ._variational import PosteriorCollapseWarning, VariationalAutoencoder
 
 __all__ = [
+    "AutoencoderClassifier",
+    "AutoencoderRegressor",
     "AutoencoderOutlierDetector",
     "DenoisingAutoencoder",
     "PosteriorCollapseWarning",

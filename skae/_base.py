@@ -178,6 +178,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "pretraining": [StrOptions({"none", "greedy"})],
+        "layer_loss_weight": [Interval(Real, 0, None, closed="left")],
     }
 
     # -- public API -----------------------------------------------------------
@@ -446,10 +448,23 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             state.learning_rate = float(self.learning_rate_init)
         data, val, extras = self._training_data(X_train, w_train, X_val, w_val, state, incremental, seeds)
 
+        max_epochs = 1 if incremental else self.max_iter
+        greedy_curves = self.__dict__.get("pretraining_loss_curves_") if continuing else None
+        n_layers = len(spec.layer_sizes) - 1
+        if self.pretraining == "greedy" and not (continuing or incremental) and n_layers > 1:
+            # Half of max_iter, shared by the layers; the stack is fine-tuned for the rest.
+            per_layer = max(1, self.max_iter // (2 * n_layers))
+            greedy_curves = training.greedy_pretrain(
+                state, data, epochs=per_layer, batch_size=batch_size, shuffle=self.shuffle,
+                verbose=self.verbose,
+            )
+            state.epoch += per_layer * n_layers
+            max_epochs = max(1, max_epochs - per_layer * n_layers)
+
         schedule = {
             "constant": training.ConstantSchedule,
             "adaptive": training.AdaptiveSchedule,
-            "cosine": lambda: training.CosineSchedule(self.max_iter),
+            "cosine": lambda: training.CosineSchedule(self.max_iter if incremental else max_epochs),
         }[self.learning_rate]()
         policies = [training.DivergenceGuard()]
         if val is not None:
@@ -457,7 +472,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if not (self.learning_rate == "cosine" and val is None):  # the schedule says when to stop
             monitor = "validation_score" if val is not None else "loss"
             policies.append(training.Plateau(self.tol, self.n_iter_no_change, monitor, reset=not incremental))
-        max_epochs = 1 if incremental else self.max_iter
         if self.verbose:
             policies.append(training.Progress(self.verbose, max_epochs))
         try:
@@ -486,6 +500,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             best_loss_=None if val is not None else float(min(loss_curve)),
             validation_scores_=None,
             best_validation_score_=None,
+            pretraining_loss_curves_=greedy_curves,
         )
         if val is not None:
             old = self.__dict__.get("validation_scores_") if continuing else None
@@ -536,6 +551,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             activation=self.activation,
             loss=self.loss,
             alpha=float(self.alpha),
+            layer_loss_weight=float(self.layer_loss_weight),
             **self._architecture(),
         )
 

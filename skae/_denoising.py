@@ -96,6 +96,25 @@ class DenoisingAutoencoder(BaseAutoencoder):
         to ``max_iter`` more epochs) instead of starting again, as in
         :class:`~sklearn.neural_network.MLPRegressor`.  ``partial_fit``
         always continues.
+    pretraining : {'none', 'greedy'}, default='none'
+        'greedy': before training the whole network, ``fit`` trains one
+        shallow autoencoder per encoder layer, each on the codes of the one
+        before (the input, for the first), and stacks them (Hinton &
+        Salakhutdinov, 2006).  Each keeps this estimator's weight tying and
+        input noise; the first keeps ``loss``, the others reconstruct with
+        squared error; the last (the code layer) keeps the code's activation,
+        penalties and posterior.  The epochs come out of ``max_iter``: each
+        of the L layers gets ``max_iter // (2 L)`` (at least 1), on its own
+        cosine schedule from ``learning_rate_init``, and the stack is then
+        fine-tuned for the rest (at least 1).  A network of one layer has
+        nothing to stack: 'greedy' is then 'none'.  ``partial_fit`` and
+        ``fit`` with ``warm_start`` go on from the current weights without it.
+    layer_loss_weight : float, default=0.0
+        Weight of an extra loss term ``sum_i ||e_i - d_i||^2`` (a mean over
+        the samples), between each hidden encoder layer's output e_i and the
+        output of its mirror decoder layer d_i, of the same size: it asks the
+        decoder to retrace the encoder's steps.  No effect without hidden
+        layers.
 
     Attributes
     ----------
@@ -105,6 +124,9 @@ class DenoisingAutoencoder(BaseAutoencoder):
         Names of features seen during fit, when X has string column names.
     n_iter_ : int
         Number of epochs run.
+    pretraining_loss_curves_ : list of list of float or None
+        With ``pretraining='greedy'``: the loss after each epoch of each
+        layer's shallow autoencoder, input side first; None without.
     loss_curve_ : list of float
         Training loss (with every penalty term) after each epoch.
     best_loss_ : float or None
@@ -176,6 +198,8 @@ class DenoisingAutoencoder(BaseAutoencoder):
         random_state=None,
         verbose=False,
         warm_start=False,
+        pretraining="none",
+        layer_loss_weight=0.0,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -197,6 +221,8 @@ class DenoisingAutoencoder(BaseAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.pretraining = pretraining
+        self.layer_loss_weight = layer_loss_weight
 
     def _architecture(self):
         if self.noise != "gaussian" and self.noise_level >= 1:

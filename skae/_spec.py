@@ -5,7 +5,7 @@ The estimators (scikit-learn side) describe the network they want with a
 imports the other's framework, and a spec is plain data, so it pickles.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # The one activation table: skae's (scikit-learn's) name -> (Keras' name for
 # the exported models, the TensorFlow function as a path under ``tf``).
@@ -39,6 +39,10 @@ class NetworkSpec:
     a second head of the same size its log-variance, and the loss is the
     negative ELBO with the KL term weighted by ``beta``.
 
+    ``layer_loss_weight`` adds that weight times ``sum_i ||e_i - d_i||^2``
+    (a mean over the batch) between each hidden encoder layer's output e_i
+    and the output of its mirror decoder layer d_i (of the same size).
+
     ``centred_linear`` says "centred linear tied": one tied linear layer with
     no biases, trained on data the trainer centres itself (the PCA-like
     case; see :class:`~skae.TiedAutoencoder`).  Its training loss leaves out
@@ -58,6 +62,7 @@ class NetworkSpec:
     variational: bool = False
     beta: float = 1.0
     centred_linear: bool = False
+    layer_loss_weight: float = 0.0
 
     def __post_init__(self):
         if self.centred_linear and not (
@@ -77,3 +82,73 @@ class NetworkSpec:
     @property
     def use_bias(self):
         return not self.centred_linear
+
+    def layer_specs(self):
+        """One shallow autoencoder per encoder layer, for greedy layer-wise
+        pretraining: layer i encodes layer i - 1's output (the input, for the
+        first) and reconstructs it.  Each keeps the weight tying and the input
+        noise; the first keeps the loss and the others use squared error (they
+        reconstruct activations, not data); the last, the code layer, keeps the
+        code activation, the penalties and the variational posterior."""
+        sizes = self.layer_sizes
+        last = len(sizes) - 2
+        return [
+            replace(
+                self, n_features=sizes[i], n_components=sizes[i + 1], hidden_layer_sizes=(),
+                code_activation=self.code_activation if i == last else self.activation,
+                loss=self.loss if i == 0 else "mse",
+                penalties=self.penalties if i == last else (),
+                variational=self.variational and i == last,
+                layer_loss_weight=0.0,
+            )
+            for i in range(last + 1)
+        ]
+
+
+@dataclass(frozen=True)
+class PredictorSpec:
+    """A prediction network on an autoencoder's encoder: what the supervised
+    meta-estimators fine-tune.
+
+    ``autoencoder`` is a deterministic autoencoder spec (no noise, sampling
+    or penalties): its encoder gives the code, its decoder the joint
+    objective's reconstruction.  The head is dense layers of
+    ``head_layer_sizes`` units (the autoencoder's ``activation``), then a
+    linear output layer of ``n_outputs`` units: class logits (``task``
+    'classification') or values ('regression').  The first ``n_frozen``
+    encoder layers are held fixed; with ``cached`` the trainer feeds their
+    outputs, computed once, instead of the input.  The loss is the
+    supervised error plus ``reconstruction_weight`` times the
+    reconstruction error, plus ``alpha / 2`` times the squared trainable
+    kernels.
+
+    The trainer reads rows laid out as ``[input, targets, supervised
+    weight]``: the input (the frozen layers' output when ``cached``), the
+    class index (one column) or the target values, and each row's weight in
+    the supervised term (0 for unlabelled rows).
+    """
+
+    autoencoder: NetworkSpec
+    task: str
+    n_outputs: int
+    head_layer_sizes: tuple = ()
+    n_frozen: int = 0
+    cached: bool = False
+    reconstruction_weight: float = 0.0
+    alpha: float = 0.0
+
+    def __post_init__(self):
+        n_layers = len(self.autoencoder.layer_sizes) - 1
+        if not 0 <= self.n_frozen <= n_layers:
+            raise ValueError(f"n_frozen must be in [0, {n_layers}].")
+        if self.cached and (self.n_frozen == 0 or self.reconstruction_weight):
+            raise ValueError("cached needs frozen layers and no reconstruction term.")
+
+    @property
+    def n_inputs(self):
+        """Width of the input the trainer feeds."""
+        return self.autoencoder.layer_sizes[self.n_frozen if self.cached else 0]
+
+    @property
+    def n_target_columns(self):
+        return 1 if self.task == "classification" else self.n_outputs

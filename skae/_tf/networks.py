@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .._spec import ACTIVATIONS
+from .._spec import ACTIVATIONS, PredictorSpec
 from . import import_tensorflow
 
 tf = import_tensorflow()
@@ -147,6 +147,34 @@ def decode_logits(spec, params, z):
     return z
 
 
+def encoder_outputs(spec, params, x):
+    """The output of every encoder layer, the code last."""
+    outputs = []
+    for layer, act in zip(params["encoder"], activations(spec)[0]):
+        x = _dense(x, layer["kernel"], layer.get("bias"), act)
+        outputs.append(x)
+    return outputs
+
+
+def decoder_outputs(spec, params, z):
+    """The output of every decoder layer, the logits last."""
+    encoder = params["encoder"]
+    outputs = []
+    for j, (layer, act) in enumerate(zip(params["decoder"], activations(spec)[1])):
+        W = layer["kernel"] if "kernel" in layer else tf.transpose(encoder[len(encoder) - 1 - j]["kernel"])
+        z = _dense(z, W, layer.get("bias"), act)
+        outputs.append(z)
+    return outputs
+
+
+def layer_correspondence(spec, params, x, codes):
+    """Per-sample ``sum_i ||e_i - d_i||^2``: each hidden encoder layer's output
+    against its mirror decoder layer's (seed 002's extra loss)."""
+    encoded = encoder_outputs(spec, params, x)[:-1]
+    decoded = decoder_outputs(spec, params, codes)[:-1][::-1]
+    return tf.add_n([tf.reduce_sum(tf.math.squared_difference(e, d), axis=1) for e, d in zip(encoded, decoded)])
+
+
 def decode(spec, params, z):
     out = decode_logits(spec, params, z)
     return tf.sigmoid(out) if spec.loss == "binary_crossentropy" else out
@@ -234,7 +262,10 @@ def posterior_std(spec, params, x):
 
 
 def sample_errors(spec, params, x):
-    """Per-sample error: reconstruction error, or for a VAE the negative ELBO."""
+    """Per-sample error: reconstruction error, or for a VAE the negative ELBO;
+    for a predictor, the supervised error of rows laid out as it trains on."""
+    if isinstance(spec, PredictorSpec):
+        return supervised_errors(spec, params, x)
     if spec.variational:
         return -elbo(spec, params, x)
     return reconstruction_errors(spec, x, decode_logits(spec, params, encode(spec, params, x)))
@@ -254,6 +285,8 @@ def training_draws(spec, x, seed):
     x's shape; for a VAE, standard-normal draws of the codes' shape.
     """
     draws = ()
+    if isinstance(spec, PredictorSpec):
+        return draws
     seeds = tf.random.experimental.stateless_split(seed, 2)
     if spec.corruption:
         draw = tf.random.stateless_normal if spec.corruption[0] == "gaussian" else tf.random.stateless_uniform
@@ -313,6 +346,8 @@ def linear_tied_errors(x, W, with_norms=True):
 
 def loss_parts(spec):
     """Names of the parts :func:`objective` reports besides the total."""
+    if isinstance(spec, PredictorSpec):
+        return ("supervised", "reconstruction") if spec.reconstruction_weight else ()
     return ("reconstruction", "kl") if spec.variational else ()
 
 
@@ -337,6 +372,8 @@ def objective(spec, params, x, draws, weights=None):
     leaves out the batch's mean ||x||² / d, a constant that does not move the
     weights; the trainer adds the data's back to the loss it reports.
     """
+    if isinstance(spec, PredictorSpec):
+        return predictor_objective(spec, params, x, weights)
     draws = list(draws)
 
     def mean(per_sample):
@@ -370,13 +407,99 @@ def objective(spec, params, x, draws, weights=None):
         loss = mean(reconstruction_errors(spec, x, logits))
     for name, *options in spec.penalties:
         loss = loss + PENALTIES[name](codes, *options)
+    if spec.layer_loss_weight and spec.hidden_layer_sizes:
+        loss = loss + spec.layer_loss_weight * mean(layer_correspondence(spec, params, x_in, codes))
     if spec.alpha:
         l2 = tf.add_n([tf.reduce_sum(tf.square(W)) for W in kernels(params)])
         loss = loss + 0.5 * spec.alpha * l2
     return loss, parts
 
 
+# -- prediction networks on an encoder (the supervised meta-estimators) -------
+def _frozen_view(spec, params):
+    """The encoder layers of ``params``, the frozen ones behind a stop-gradient,
+    with the index of the first: a cached trainer passes only the trainable ones."""
+    layers = list(params["encoder"])
+    first = len(spec.autoencoder.layer_sizes) - 1 - len(layers)
+    view = []
+    for i, layer in enumerate(layers, start=first):
+        if i < spec.n_frozen:
+            layer = {key: tf.stop_gradient(value) for key, value in layer.items()}
+        view.append(layer)
+    return view, first
+
+
+def predict(spec, params, x):
+    """(code, output) of a predictor: class logits or values.  ``x`` is the
+    input, or with a cached trainer's params, the frozen layers' output."""
+    layers, first = _frozen_view(spec, params)
+    acts = activations(spec.autoencoder)[0]
+    for layer, act in zip(layers, acts[first:]):
+        x = _dense(x, layer["kernel"], layer.get("bias"), act)
+    code = x
+    head = list(params["head"])
+    for j, layer in enumerate(head):
+        act = spec.autoencoder.activation if j < len(head) - 1 else "identity"
+        x = _dense(x, layer["kernel"], layer.get("bias"), act)
+    return code, x
+
+
+def frozen_outputs(spec, params, x):
+    """The output of the first ``n_frozen`` encoder layers: what a cached trainer feeds."""
+    acts = activations(spec.autoencoder)[0]
+    for layer, act in zip(list(params["encoder"])[: spec.n_frozen], acts):
+        x = _dense(x, layer["kernel"], layer.get("bias"), act)
+    return x
+
+
+def _split_rows(spec, rows):
+    """(input, targets, supervised weight) of rows laid out as a predictor trains on."""
+    n_in, n_t = spec.n_inputs, spec.n_target_columns
+    return rows[:, :n_in], rows[:, n_in : n_in + n_t], rows[:, n_in + n_t]
+
+
+def _supervised_per_sample(spec, output, targets):
+    if spec.task == "classification":
+        labels = tf.cast(targets[:, 0], tf.int32)
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=output)
+    return tf.reduce_mean(tf.math.squared_difference(output, targets), axis=1)
+
+
+def supervised_errors(spec, params, rows):
+    """Per-row supervised error (cross-entropy, or mean squared error over the outputs)."""
+    x, targets, _ = _split_rows(spec, rows)
+    return _supervised_per_sample(spec, predict(spec, params, x)[1], targets)
+
+
+def predictor_objective(spec, params, rows, weights=None):
+    """The fine-tuning loss on one batch: the mean of the rows' supervised
+    errors times their supervised weights, plus ``reconstruction_weight``
+    times the mean reconstruction error of every row (weighted by
+    ``weights``), plus the L2 term on the trainable kernels."""
+    x, targets, supervised_weight = _split_rows(spec, rows)
+    code, output = predict(spec, params, x)
+    supervised = tf.reduce_mean(supervised_weight * _supervised_per_sample(spec, output, targets))
+    loss, parts = supervised, ()
+    if spec.reconstruction_weight:
+        layers, _ = _frozen_view(spec, params)
+        view = {"encoder": layers, "decoder": params["decoder"]}
+        errors = reconstruction_errors(spec.autoencoder, x, decode_logits(spec.autoencoder, view, code))
+        reconstruction = tf.reduce_mean(errors if weights is None else weights * errors)
+        loss = supervised + spec.reconstruction_weight * reconstruction
+        parts = (supervised, reconstruction)
+    if spec.alpha:
+        first = len(spec.autoencoder.layer_sizes) - 1 - len(params["encoder"])
+        trainable = list(params["encoder"])[max(0, spec.n_frozen - first):]
+        layers = trainable + list(params["head"]) + list(params.get("decoder", []))
+        l2 = tf.add_n([tf.reduce_sum(tf.square(layer["kernel"])) for layer in layers if "kernel" in layer])
+        loss = loss + 0.5 * spec.alpha * l2
+    return loss, parts
+
+
 _INFERENCE = {
+    "predict": lambda spec, params, x: predict(spec, params, x)[1],
+    "fine_tuned_codes": lambda spec, params, x: predict(spec, params, x)[0],
+    "frozen_outputs": lambda spec, params, x: frozen_outputs(spec, params, x),
     "encode": encode,
     "decode": decode,
     "sample_errors": sample_errors,
@@ -454,6 +577,11 @@ class Autoencoder(tf.Module):
         )
 
     @property
+    def train_params(self):
+        """What the optimiser steps: every parameter."""
+        return self.params
+
+    @property
     def variables_list(self):
         """The variables in a fixed order (the optimiser's)."""
         return tf.nest.flatten(self.params)
@@ -513,3 +641,48 @@ class Autoencoder(tf.Module):
         if self.spec.loss == "binary_crossentropy":
             acts[-1] = "logistic"
         return self._keras_stack("decoder", self.spec.n_components, self.layers()[n:], acts)
+
+
+class Predictor(Autoencoder):
+    """The named variables of a prediction network on an encoder
+    (:class:`~skae._spec.PredictorSpec`): ``{"encoder": [...], "head":
+    [...]}``, and ``"decoder"`` when the loss reconstructs.
+
+    ``weights`` are complete (see :meth:`initial`).  ``train_params`` are
+    what the optimiser steps: all of them, or with ``spec.cached`` all but
+    the frozen encoder layers, whose outputs the trainer feeds instead.
+    """
+
+    def __init__(self, spec, weights):
+        tf.Module.__init__(self, name="predictor")
+        self.spec = spec
+        self.params = tf.nest.map_structure(lambda w: tf.Variable(np.asarray(w, dtype=np.float32)), weights)
+        _check_weights(self.initial(spec, 0, weights["encoder"], weights.get("decoder")), weights)
+
+    @staticmethod
+    def initial(spec, seed, encoder, decoder=None):
+        """Complete weights: the encoder's (and decoder's) given, a new head drawn from ``seed``."""
+        rng = np.random.default_rng(seed)
+        sizes = (spec.autoencoder.n_components, *spec.head_layer_sizes, spec.n_outputs)
+        acts = [spec.autoencoder.activation] * len(spec.head_layer_sizes) + ["identity"]
+        head = [
+            {"kernel": initial_kernel(rng, sizes[i], sizes[i + 1], acts[i]), "bias": np.zeros(sizes[i + 1])}
+            for i in range(len(sizes) - 1)
+        ]
+        weights = {"encoder": plain(encoder), "head": head}
+        if spec.reconstruction_weight:
+            weights["decoder"] = plain(decoder)
+        return weights
+
+    @property
+    def train_params(self):
+        if not self.spec.cached:
+            return self.params
+        return {"encoder": list(self.params["encoder"])[self.spec.n_frozen :], "head": list(self.params["head"])}
+
+
+def build(spec, weights):
+    """The network of ``spec`` (an autoencoder or a predictor) with ``weights``."""
+    if isinstance(spec, PredictorSpec):
+        return Predictor(spec, weights)
+    return Autoencoder(spec, weights=weights)

@@ -183,7 +183,7 @@ class TrainingState:
     @classmethod
     def fresh(cls, spec, *, init_seed, train_seed, learning_rate):
         net = networks.Autoencoder(spec, seed=init_seed)
-        return cls(net, Adam(net.params), learning_rate=learning_rate,
+        return cls(net, Adam(net.train_params), learning_rate=learning_rate,
                    rng=np.random.default_rng(train_seed))
 
     @property
@@ -205,11 +205,11 @@ class TrainingState:
 
     @classmethod
     def from_numpy(cls, data):
-        net = networks.Autoencoder(data["spec"], weights=data["weights"])
+        net = networks.build(data["spec"], data["weights"])
         rng = np.random.default_rng()
         rng.bit_generator.state = copy.deepcopy(data["rng"])
         return cls(
-            net, Adam(net.params, data["optimizer"]), learning_rate=data["learning_rate"], rng=rng,
+            net, Adam(net.train_params, data["optimizer"]), learning_rate=data["learning_rate"], rng=rng,
             epoch=data["epoch"], schedule_epoch=data["schedule_epoch"],
             memory=copy.deepcopy(data["memory"]),
         )
@@ -440,7 +440,7 @@ def run_epoch(state, data, *, batch_size, shuffle, learning_rate, on_batches=Non
         totals += runner(
             X, w, index, shift, tf.constant(offset, tf.int32), tf.constant(n, tf.int32),
             tf.constant(done, tf.int32), tf.constant(last, tf.int32), seed, tf.constant(b, tf.int32),
-            net.params, m, v, powers, iterations, lr,
+            net.train_params, m, v, powers, iterations, lr,
         ).numpy()
         done = last
         if on_batches is not None and done < n_batches:
@@ -630,6 +630,47 @@ class Progress(Policy):
         if left > 0:
             msg += f", at most {_duration(left * np.mean(self.epoch_times))} left"
         self._write(("\r" if self.live else "") + msg + "\n")
+
+
+# -- greedy layer-wise pretraining -------------------------------------------------
+def greedy_pretrain(state, data, *, epochs, batch_size, shuffle, verbose=0):
+    """Train one shallow autoencoder per layer of ``state``'s network
+    (``spec.layer_specs()``), each on the previous one's codes, for
+    ``epochs`` epochs on a cosine schedule from the state's learning rate;
+    write their weights into the network (encoder layer i and its mirror
+    decoder layer) and return each one's loss curve.  Their seeds come from
+    the state's random stream."""
+    spec = state.spec
+    layer_specs = spec.layer_specs()
+    weights = state.net.get_weights()
+    n_layers = len(layer_specs)
+    curves = []
+    current = data
+    for i, layer_spec in enumerate(layer_specs):
+        seeds = state.rng.integers(0, 2**31 - 1, size=2)
+        shallow = TrainingState.fresh(
+            layer_spec, init_seed=int(seeds[0]), train_seed=int(seeds[1]), learning_rate=state.learning_rate
+        )
+        if verbose:
+            print(f"Greedy pretraining of layer {i + 1}/{n_layers}", flush=True)
+        policies = [DivergenceGuard()] + ([Progress(verbose, epochs)] if verbose else [])
+        loop = run(
+            shallow, current, batch_size=batch_size, shuffle=shuffle, schedule=CosineSchedule(epochs),
+            policies=policies, max_epochs=epochs, verbose=verbose,
+        )
+        curves.append(loop.loss_curve)
+        trained = shallow.net.get_weights()
+        weights["encoder"][i] = trained["encoder"][0]
+        weights["decoder"][n_layers - 1 - i] = trained["decoder"][0]
+        if "logvar" in trained:
+            weights["logvar"] = trained["logvar"]
+        if i < n_layers - 1:
+            codes = np.concatenate([
+                shallow.net.run("encode", tf.convert_to_tensor(chunk)).numpy() for _, chunk in current.chunks()
+            ])
+            current = Data(codes, current.weights_np)
+    state.net.set_weights(weights)
+    return curves
 
 
 # -- the loop -----------------------------------------------------------------
