@@ -235,4 +235,4 @@ def test_bad_input_and_a_failed_fit_changes_nothing(digits_split, pretrained):
         AutoencoderClassifier(PCA(4)).fit(X_train[:200], y_train[:200])
     np.testing.assert_array_equal(clf.predict_proba(X_train[:10]), before)
     with pytest.raises(ValueError, match="Unknown label type"):
-        AutoencoderClassifier(max_iter=1).fit(X_train[:50], X_train[:50, 0])
+        AutoencoderClassifier(max_iter=1).fit(X_train[:50], X_train[:50, 20] + 0.5)
