@@ -370,10 +370,12 @@ _SHARED_DOC = """
         Epochs of fine-tuning (the autoencoder's own ``max_iter`` sets its
         pretraining).
     tol : float, default=1e-4
-        With ``early_stopping``: the validation score must improve by at least
-        this much ...
+        With ``early_stopping``, fine-tuning stops when the validation score
+        has not improved by at least ``tol`` for more than
+        ``n_iter_no_change`` consecutive epochs.  Without it, the cosine
+        schedule runs all ``max_iter`` epochs.
     n_iter_no_change : int, default=10
-        ... in more than this many epochs, or fine-tuning stops.
+        See ``tol``.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the labelled rows (stratified, for
         a classifier), stop on their score (the negative mean {score_name}),
@@ -385,6 +387,26 @@ _SHARED_DOC = """
         and the default autoencoder.  An int gives the same model on every fit.
     verbose : bool or int, default=False
         Print a line per fine-tuning epoch.
+"""
+
+_SHARED_ATTRIBUTES = """    autoencoder_ : skae autoencoder
+        The pretrained autoencoder (phase 1), as pretraining left it.
+    encoder_ : keras.Model
+        A Keras model of the fine-tuned encoder (a copy of its weights).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Names of features seen during fit, when X has string column names.
+    n_iter_ : int
+        Epochs of fine-tuning run.
+    loss_curve_ : list of float
+        Fine-tuning loss after each epoch.
+    best_loss_ : float or None
+        Lowest fine-tuning loss; None with ``early_stopping``.
+    validation_scores_ : list of float or None
+        With ``early_stopping``: the validation score after each epoch.
+    best_validation_score_ : float or None
+        With ``early_stopping``: the best validation score.
 """
 
 
@@ -405,25 +427,7 @@ class AutoencoderClassifier(ClassifierMixin, _BaseAutoencoderPredictor):
     ----------
     classes_ : ndarray of shape (n_classes,)
         The class labels (without the -1 of unlabelled rows).
-    autoencoder_ : skae autoencoder
-        The pretrained autoencoder (phase 1), as pretraining left it.
-    encoder_ : keras.Model
-        A Keras model of the fine-tuned encoder (a copy of its weights).
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features,)
-        Names of features seen during fit, when X has string column names.
-    n_iter_ : int
-        Epochs of fine-tuning run.
-    loss_curve_ : list of float
-        Fine-tuning loss after each epoch.
-    best_loss_ : float or None
-        Lowest fine-tuning loss; None with ``early_stopping``.
-    validation_scores_ : list of float or None
-        With ``early_stopping``: the validation score after each epoch.
-    best_validation_score_ : float or None
-        With ``early_stopping``: the best validation score.
-
+""" + _SHARED_ATTRIBUTES + """
     See Also
     --------
     AutoencoderRegressor : The same for regression.
@@ -544,25 +548,7 @@ class AutoencoderRegressor(RegressorMixin, _BaseAutoencoderPredictor):
     ----------
     n_outputs_ : int
         Number of targets.
-    autoencoder_ : skae autoencoder
-        The pretrained autoencoder (phase 1), as pretraining left it.
-    encoder_ : keras.Model
-        A Keras model of the fine-tuned encoder (a copy of its weights).
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features,)
-        Names of features seen during fit, when X has string column names.
-    n_iter_ : int
-        Epochs of fine-tuning run.
-    loss_curve_ : list of float
-        Fine-tuning loss after each epoch.
-    best_loss_ : float or None
-        Lowest fine-tuning loss; None with ``early_stopping``.
-    validation_scores_ : list of float or None
-        With ``early_stopping``: the validation score after each epoch.
-    best_validation_score_ : float or None
-        With ``early_stopping``: the best validation score.
-
+""" + _SHARED_ATTRIBUTES + """
     See Also
     --------
     AutoencoderClassifier : The same for classification.
