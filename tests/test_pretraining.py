@@ -23,6 +23,7 @@ def test_greedy_pretraining_stacks_trained_layers(cls, digits, digits01):
     assert [len(c) for c in curves] == [2, 2, 2]
     assert len(ae.loss_curve_) == 6 and ae.n_iter_ == 12
     assert all(c[-1] < c[0] for c in curves)  # each shallow autoencoder learned
+    assert ae.loss_curve_[-1] < ae.loss_curve_[0]  # and so did the stack
     assert ae.transform(X).shape == (600, 8)
     assert [W.shape for W in ae.coefs_[:3]] == [(64, 32), (32, 16), (16, 8)]
     loaded = pickle.loads(pickle.dumps(ae))
@@ -79,6 +80,7 @@ def test_layer_loss_pulls_mirror_layers_together(cls, digits, digits01):
         return float(np.mean(networks.layer_correspondence(net.spec, net.params, x, codes)))
 
     assert gap(with_term) < 0.8 * gap(without)
+    assert with_term.loss_curve_[-1] < with_term.loss_curve_[0]
     loaded = pickle.loads(pickle.dumps(with_term))
     np.testing.assert_array_equal(loaded.transform(X[:5]), with_term.transform(X[:5]))
 
