@@ -73,8 +73,28 @@ class _OwnRetracingFilter(logging.Filter):
         return not ("triggered tf.function retracing" in msg and "<function skae." in msg)
 
 
+def thread_limit():
+    """The thread budget this process was given, if any: ``OMP_NUM_THREADS``,
+    which joblib's workers get (the cores over ``n_jobs``) and which users
+    set to share a machine; None when it is not set."""
+    try:
+        n = int(os.environ["OMP_NUM_THREADS"])
+    except (KeyError, ValueError):
+        return None
+    return n if n >= 1 else None
+
+
 def _configure(tf):
     logging.getLogger("tensorflow").addFilter(_OwnRetracingFilter())
+    n = thread_limit()
+    if n is not None and not {"TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"} & set(os.environ):
+        # TensorFlow's own pools default to every core: in 2 joblib workers on
+        # 2 cores that is 4+ busy threads on 2 cores.  Set before its first op.
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(n)
+            tf.config.threading.set_inter_op_parallelism_threads(n)
+        except RuntimeError:
+            pass  # the user's code already ran TensorFlow: its pools stand
     for gpu in tf.config.list_physical_devices("GPU"):
         try:
             tf.config.experimental.set_memory_growth(gpu, True)
