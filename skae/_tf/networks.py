@@ -103,11 +103,24 @@ def _dense(x, W, b, act):
     return TF_ACTIVATIONS[act](x if b is None else x + tf.cast(b, x.dtype))
 
 
+def _layer_outputs(x, layers, acts):
+    """The output of each of a stack of dense ``layers`` applied to x, in order."""
+    outputs = []
+    for layer, act in zip(layers, acts):
+        x = _dense(x, layer["kernel"], layer.get("bias"), act)
+        outputs.append(x)
+    return outputs
+
+
+def _apply(x, layers, acts):
+    """A stack of dense ``layers`` applied to x (x itself if there are none)."""
+    outputs = _layer_outputs(x, layers, acts)
+    return outputs[-1] if outputs else x
+
+
 def encode_hidden(spec, params, x):
     """The encoder's last hidden representation, before the code layer."""
-    for layer, act in zip(params["encoder"][:-1], activations(spec)[0]):
-        x = _dense(x, layer["kernel"], layer.get("bias"), act)
-    return x
+    return _apply(x, params["encoder"][:-1], activations(spec)[0])
 
 
 def code_layer(spec, params, h):
@@ -133,8 +146,10 @@ def posterior(spec, params, x):
     return code_layer(spec, params, h), LOGVAR_BOUND * tf.tanh(raw / LOGVAR_BOUND)
 
 
-def decode_logits(spec, params, z):
+def decoder_outputs(spec, params, z):
+    """The output of every decoder layer, the logits last."""
     encoder = params["encoder"]
+    outputs = []
     for j, (layer, act) in enumerate(zip(params["decoder"], activations(spec)[1])):
         if "kernel" in layer:
             z = tf.matmul(z, tf.cast(layer["kernel"], z.dtype))
@@ -144,33 +159,18 @@ def decode_logits(spec, params, z):
             z = tf.matmul(z, tf.cast(W, z.dtype), transpose_b=True)
         b = layer.get("bias")
         z = TF_ACTIVATIONS[act](z if b is None else z + tf.cast(b, z.dtype))
-    return z
-
-
-def encoder_outputs(spec, params, x):
-    """The output of every encoder layer, the code last."""
-    outputs = []
-    for layer, act in zip(params["encoder"], activations(spec)[0]):
-        x = _dense(x, layer["kernel"], layer.get("bias"), act)
-        outputs.append(x)
-    return outputs
-
-
-def decoder_outputs(spec, params, z):
-    """The output of every decoder layer, the logits last."""
-    encoder = params["encoder"]
-    outputs = []
-    for j, (layer, act) in enumerate(zip(params["decoder"], activations(spec)[1])):
-        W = layer["kernel"] if "kernel" in layer else tf.transpose(encoder[len(encoder) - 1 - j]["kernel"])
-        z = _dense(z, W, layer.get("bias"), act)
         outputs.append(z)
     return outputs
+
+
+def decode_logits(spec, params, z):
+    return decoder_outputs(spec, params, z)[-1]
 
 
 def layer_correspondence(spec, params, x, codes):
     """Per-sample ``sum_i ||e_i - d_i||^2``: each hidden encoder layer's output
     against its mirror decoder layer's (seed 002's extra loss)."""
-    encoded = encoder_outputs(spec, params, x)[:-1]
+    encoded = _layer_outputs(x, params["encoder"][:-1], activations(spec)[0])
     decoded = decoder_outputs(spec, params, codes)[:-1][::-1]
     return tf.add_n([tf.reduce_sum(tf.math.squared_difference(e, d), axis=1) for e, d in zip(encoded, decoded)])
 
@@ -416,11 +416,17 @@ def objective(spec, params, x, draws, weights=None):
 
 
 # -- prediction networks on an encoder (the supervised meta-estimators) -------
+def _first_layer(spec, params):
+    """The index of the first encoder layer in ``params``: 0, or with a cached
+    trainer's params (the trainable layers only) ``n_frozen``."""
+    return len(spec.autoencoder.layer_sizes) - 1 - len(params["encoder"])
+
+
 def _frozen_view(spec, params):
     """The encoder layers of ``params``, the frozen ones behind a stop-gradient,
-    with the index of the first: a cached trainer passes only the trainable ones."""
+    with the index of the first (see :func:`_first_layer`)."""
     layers = list(params["encoder"])
-    first = len(spec.autoencoder.layer_sizes) - 1 - len(layers)
+    first = _first_layer(spec, params)
     view = []
     for i, layer in enumerate(layers, start=first):
         if i < spec.n_frozen:
@@ -433,23 +439,14 @@ def predict(spec, params, x):
     """(code, output) of a predictor: class logits or values.  ``x`` is the
     input, or with a cached trainer's params, the frozen layers' output."""
     layers, first = _frozen_view(spec, params)
-    acts = activations(spec.autoencoder)[0]
-    for layer, act in zip(layers, acts[first:]):
-        x = _dense(x, layer["kernel"], layer.get("bias"), act)
-    code = x
+    code = _apply(x, layers, activations(spec.autoencoder)[0][first:])
     head = list(params["head"])
-    for j, layer in enumerate(head):
-        act = spec.autoencoder.activation if j < len(head) - 1 else "identity"
-        x = _dense(x, layer["kernel"], layer.get("bias"), act)
-    return code, x
+    return code, _apply(code, head, [spec.autoencoder.activation] * (len(head) - 1) + ["identity"])
 
 
 def frozen_outputs(spec, params, x):
     """The output of the first ``n_frozen`` encoder layers: what a cached trainer feeds."""
-    acts = activations(spec.autoencoder)[0]
-    for layer, act in zip(list(params["encoder"])[: spec.n_frozen], acts):
-        x = _dense(x, layer["kernel"], layer.get("bias"), act)
-    return x
+    return _apply(x, list(params["encoder"])[: spec.n_frozen], activations(spec.autoencoder)[0])
 
 
 def _split_rows(spec, rows):
@@ -488,7 +485,7 @@ def predictor_objective(spec, params, rows, weights=None):
         loss = supervised + spec.reconstruction_weight * reconstruction
         parts = (supervised, reconstruction)
     if spec.alpha:
-        first = len(spec.autoencoder.layer_sizes) - 1 - len(params["encoder"])
+        first = _first_layer(spec, params)
         trainable = list(params["encoder"])[max(0, spec.n_frozen - first):]
         layers = trainable + list(params["head"]) + list(params.get("decoder", []))
         l2 = tf.add_n([tf.reduce_sum(tf.square(layer["kernel"])) for layer in layers if "kernel" in layer])
@@ -498,8 +495,7 @@ def predictor_objective(spec, params, rows, weights=None):
 
 _INFERENCE = {
     "predict": lambda spec, params, x: predict(spec, params, x)[1],
-    "fine_tuned_codes": lambda spec, params, x: predict(spec, params, x)[0],
-    "frozen_outputs": lambda spec, params, x: frozen_outputs(spec, params, x),
+    "frozen_outputs": frozen_outputs,
     "encode": encode,
     "decode": decode,
     "sample_errors": sample_errors,
