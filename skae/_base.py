@@ -153,6 +153,30 @@ def _is_fitted_key(key):
     return key in _PRIVATE_FITTED or (key.endswith("_") and not key.startswith("__"))
 
 
+def _swap_in(estimator, train):
+    """Fit as a transaction: ``train()`` computes every fitted attribute (a
+    dict), which replaces the old ones in one step; on any exception the
+    estimator is put back exactly as it was."""
+    before = dict(estimator.__dict__)
+    try:
+        fitted = train()
+        kept = {k: v for k, v in before.items() if not _is_fitted_key(k)}
+        estimator.__dict__ = {**kept, **fitted}  # one step
+    except BaseException:
+        estimator.__dict__ = before
+        raise
+
+
+def _validate_fitted_X(estimator, X):
+    """X for a fitted estimator's inference: dense or sparse, float64 or
+    float32, of the fitted width, within float32's range."""
+    check_is_fitted(estimator)
+    X = validate_data(
+        estimator, X, reset=False, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32)
+    )
+    return _check_float32_range(X)
+
+
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class for the autoencoders: use a subclass.
 
@@ -386,14 +410,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Fit or partial_fit as a transaction: train a new (or copied) state,
         then swap every fitted attribute in at once; on any exception, put
         back the estimator exactly as it was."""
-        before = dict(self.__dict__)
-        try:
+        warning = None
+
+        def train():
+            nonlocal warning
             fitted, warning = self._train(X, sample_weight, incremental)
-            kept = {k: v for k, v in before.items() if not _is_fitted_key(k)}
-            self.__dict__ = {**kept, **fitted}  # one step
-        except BaseException:
-            self.__dict__ = before
-            raise
+            return fitted
+
+        _swap_in(self, train)
         if warning:
             warnings.warn(warning, ConvergenceWarning, stacklevel=_stacklevel())
         return self
@@ -567,11 +591,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return int(np.clip(self.batch_size, 1, n_samples))
 
     def _validate_X(self, X):
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32)
-        )
-        return _check_float32_range(X)
+        return _validate_fitted_X(self, X)
 
     def _infer(self, name, X, dtype):
         """'encode', 'decode' or 'sample_errors' of the fitted model on X, as ``dtype``."""

@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import BaseAutoencoder, _check_float32_range, _tf_side
+from ._base import BaseAutoencoder, _check_float32_range, _swap_in, _tf_side, _validate_fitted_X
 from ._spec import PredictorSpec
 from ._tied import TiedAutoencoder
 
@@ -109,19 +109,11 @@ class _BaseAutoencoderPredictor(BaseEstimator):
     def _fit(self, X, y, sample_weight):
         """Everything fit computes, as a transaction: on any exception the
         estimator is left exactly as it was."""
-        before = dict(self.__dict__)
-        try:
-            fitted = self._train(X, y, sample_weight)
-            kept = {k: v for k, v in before.items() if not (k.endswith("_") or k == "_network")}
-            self.__dict__ = {**kept, **fitted}
-        except BaseException:
-            self.__dict__ = before
-            raise
+        _swap_in(self, lambda: self._train(X, y, sample_weight))
         return self
 
     def _train(self, X, y, sample_weight):
-        _, training = _tf_side()
-        networks, _ = _tf_side()
+        networks, training = _tf_side()
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
@@ -253,25 +245,22 @@ class _BaseAutoencoderPredictor(BaseEstimator):
 
     def _pretrain(self, X, sample_weight, rng):
         """Phase 1: the autoencoder, fitted on every row (unless frozen)."""
-        if isinstance(self.autoencoder, FrozenEstimator):
+        frozen = isinstance(self.autoencoder, FrozenEstimator)
+        if frozen:
             autoencoder = self.autoencoder.estimator
-            check_is_fitted(autoencoder)
+        elif self.autoencoder is None:
+            autoencoder = default_autoencoder(X.shape[1], rng.randint(np.iinfo(np.int32).max))
         else:
-            if self.autoencoder is None:
-                autoencoder = default_autoencoder(X.shape[1], rng.randint(np.iinfo(np.int32).max))
-            else:
-                autoencoder = clone(self.autoencoder)
-            if not isinstance(autoencoder, BaseAutoencoder):
-                raise TypeError(
-                    f"autoencoder must be a skae autoencoder (e.g. TiedAutoencoder), got"
-                    f" {type(autoencoder).__name__}."
-                )
-            autoencoder.fit(X, sample_weight=sample_weight)
+            autoencoder = clone(self.autoencoder)
         if not isinstance(autoencoder, BaseAutoencoder):
             raise TypeError(
                 "autoencoder must be a skae autoencoder (e.g. TiedAutoencoder), got"
                 f" {type(autoencoder).__name__}."
             )
+        if frozen:
+            check_is_fitted(autoencoder)
+        else:
+            autoencoder.fit(X, sample_weight=sample_weight)
         if autoencoder.n_features_in_ != X.shape[1]:
             raise ValueError(
                 f"X has {X.shape[1]} features, but the fitted autoencoder is expecting"
@@ -288,9 +277,7 @@ class _BaseAutoencoderPredictor(BaseEstimator):
 
     # -- inference ----------------------------------------------------------------
     def _output(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
-        _check_float32_range(X)
+        X = _validate_fitted_X(self, X)
         return BaseAutoencoder._run(self._network, "predict", X, np.float64)
 
     @property
@@ -496,9 +483,7 @@ class AutoencoderClassifier(ClassifierMixin, _BaseAutoencoderPredictor):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        logits = self._output(X)
-        logits = logits[:, : self.classes_.size] - logits.max(axis=1, keepdims=True)
-        proba = np.exp(logits)
+        proba = np.exp(self._logits(X))
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X):
@@ -512,8 +497,7 @@ class AutoencoderClassifier(ClassifierMixin, _BaseAutoencoderPredictor):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        logits = self._output(X)
-        logits = logits[:, : self.classes_.size] - logits.max(axis=1, keepdims=True)
+        logits = self._logits(X)
         return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
 
     def predict(self, X):
@@ -527,8 +511,14 @@ class AutoencoderClassifier(ClassifierMixin, _BaseAutoencoderPredictor):
         -------
         y : ndarray of shape (n_samples,)
         """
+        logits = self._logits(X)  # before classes_: unfitted, this raises NotFittedError
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def _logits(self, X):
+        """The classes' logits less the rows' largest logit (one class still
+        has two outputs: the second is dropped here)."""
         logits = self._output(X)
-        return self.classes_[np.argmax(logits[:, : self.classes_.size], axis=1)]
+        return logits[:, : self.classes_.size] - logits.max(axis=1, keepdims=True)
 
 
 class AutoencoderRegressor(RegressorMixin, _BaseAutoencoderPredictor):
