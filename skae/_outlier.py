@@ -7,7 +7,8 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_c
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import _num_features, check_is_fitted
 
-from ._tied import TiedAutoencoder
+from ._base import _swap_in
+from ._tied import default_deep_tied
 
 
 class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -89,11 +90,7 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         self.random_state = random_state
 
     def _default(self, n_features=None):
-        codes = 32 if n_features is None else max(1, min(32, n_features // 2))
-        return TiedAutoencoder(
-            n_components=codes, hidden_layer_sizes=(256, 128), max_iter=100,
-            random_state=self.random_state,
-        )
+        return default_deep_tied(n_features, self.random_state)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -110,6 +107,11 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         -------
         self : object
         """
+        _swap_in(self, lambda: self._train(X))  # a failed fit leaves the detector as it was
+        return self
+
+    def _train(self, X):
+        """The fitted attributes."""
         if self.autoencoder is None:
             try:
                 n_features = _num_features(X)
@@ -120,8 +122,6 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
             autoencoder = clone(self.autoencoder)
         autoencoder.fit(X)
         scores = autoencoder.score_samples(X)
-        # Everything is computed before anything is set: a failed fit leaves
-        # the detector as it was.
         fitted = {
             "autoencoder_": autoencoder,
             "offset_": float(np.percentile(scores, 100.0 * self.contamination)),
@@ -129,9 +129,7 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         }
         if hasattr(autoencoder, "feature_names_in_"):
             fitted["feature_names_in_"] = autoencoder.feature_names_in_
-        self.__dict__.pop("feature_names_in_", None)
-        self.__dict__.update(fitted)
-        return self
+        return fitted
 
     def score_samples(self, X):
         """The autoencoder's score: higher is more normal.

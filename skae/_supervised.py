@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
 
 from ._base import BaseAutoencoder, _check_float32_range, _swap_in, _tf_side, _validate_fitted_X
 from ._spec import PredictorSpec
-from ._tied import TiedAutoencoder
+from ._tied import default_deep_tied
 
 
 class _Rows:
@@ -39,14 +39,6 @@ class _Rows:
         X = self.X[rows]
         X = X.toarray() if sp.issparse(X) else X
         return np.hstack([X.astype(np.float32, copy=False), self.tail[rows]])
-
-
-def default_autoencoder(n_features, random_state):
-    """The autoencoder the meta-estimators use when given none (see their docstrings)."""
-    codes = 32 if n_features is None else max(1, min(32, n_features // 2))
-    return TiedAutoencoder(
-        n_components=codes, hidden_layer_sizes=(256, 128), max_iter=100, random_state=random_state
-    )
 
 
 class _BaseAutoencoderPredictor(BaseEstimator):
@@ -249,7 +241,7 @@ class _BaseAutoencoderPredictor(BaseEstimator):
         if frozen:
             autoencoder = self.autoencoder.estimator
         elif self.autoencoder is None:
-            autoencoder = default_autoencoder(X.shape[1], rng.randint(np.iinfo(np.int32).max))
+            autoencoder = default_deep_tied(X.shape[1], rng.randint(np.iinfo(np.int32).max))
         else:
             autoencoder = clone(self.autoencoder)
         if not isinstance(autoencoder, BaseAutoencoder):

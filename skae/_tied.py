@@ -404,6 +404,16 @@ class TiedAutoencoder(BaseAutoencoder):
         }
 
 
+def default_deep_tied(n_features, random_state):
+    """The autoencoder the meta-estimators use when given none:
+    ``TiedAutoencoder(k, hidden_layer_sizes=(256, 128), max_iter=100)`` with
+    ``k = min(32, n_features // 2)``, at least 1 (32 when ``n_features`` is None)."""
+    codes = 32 if n_features is None else max(1, min(32, n_features // 2))
+    return TiedAutoencoder(
+        n_components=codes, hidden_layer_sizes=(256, 128), max_iter=100, random_state=random_state
+    )
+
+
 def _mean(X, sample_weight):
     """Column means of X (dense or sparse), weighted, in float64."""
     if sample_weight is None:
