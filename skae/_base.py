@@ -93,6 +93,15 @@ def _stacklevel():
     return level
 
 
+def _layer_sizes(value, name):
+    """A layer-size parameter (an int or a sequence of ints) as a tuple of
+    positive ints, or a ValueError naming it."""
+    sizes = (value,) if isinstance(value, Integral) else tuple(value)
+    if not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in sizes):
+        raise ValueError(f"{name} must be positive integers, got {value}.")
+    return tuple(int(h) for h in sizes)
+
+
 def _tf_side():
     """The TensorFlow side (networks and training), imported on first use."""
     from ._tf import networks, training
@@ -562,16 +571,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"The 'n_components' parameter of {type(self).__name__} must be an int in"
                 f" the range [1, inf). Got {self.n_components!r} instead."
             )
-        hidden = self.hidden_layer_sizes
-        hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
-        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in hidden):
-            raise ValueError(
-                f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes}."
-            )
         return NetworkSpec(
             n_features=int(n_features),
             n_components=int(self.n_components),
-            hidden_layer_sizes=tuple(int(h) for h in hidden),
+            hidden_layer_sizes=_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes"),
             activation=self.activation,
             loss=self.loss,
             alpha=float(self.alpha),

@@ -21,7 +21,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import BaseAutoencoder, _check_float32_range, _swap_in, _tf_side, _validate_fitted_X
+from ._base import (
+    BaseAutoencoder,
+    _check_float32_range,
+    _layer_sizes,
+    _swap_in,
+    _tf_side,
+    _validate_fitted_X,
+)
 from ._spec import PredictorSpec
 from ._tied import default_deep_tied
 
@@ -138,7 +145,7 @@ class _BaseAutoencoderPredictor(BaseEstimator):
                 f"freeze={self.freeze} is more than the autoencoder's {n_layers} encoder"
                 f" layer{'s' if n_layers > 1 else ''} (hidden_layer_sizes and the code layer)."
             )
-        head = self._head_layer_sizes()
+        head = _layer_sizes(self.head_layer_sizes, "head_layer_sizes")
         joint = self.reconstruction_weight > 0
         spec = PredictorSpec(
             autoencoder=ae_spec, task=self._task, n_outputs=extra["n_outputs"], head_layer_sizes=head,
@@ -187,7 +194,11 @@ class _BaseAutoencoderPredictor(BaseEstimator):
             tail = np.hstack([targets[rows], supervised_weight[:, None]]).astype(np.float32)
             if sp.issparse(inputs):
                 return training.Data(_Rows(inputs, tail), weights)
-            return training.Data(np.hstack([inputs.astype(np.float32, copy=False), tail]), weights)
+            # Written once into the float32 array the trainer shares with TensorFlow.
+            laid_out = training.aligned_empty((len(rows), inputs.shape[1] + tail.shape[1]))
+            laid_out[:, : inputs.shape[1]] = inputs
+            laid_out[:, inputs.shape[1] :] = tail
+            return training.Data(laid_out, weights)
 
         train_data = data(rows, supervised[rows], recon_w)
         val = None
@@ -259,13 +270,6 @@ class _BaseAutoencoderPredictor(BaseEstimator):
                 f" {autoencoder.n_features_in_} features as input."
             )
         return autoencoder
-
-    def _head_layer_sizes(self):
-        head = self.head_layer_sizes
-        head = (head,) if isinstance(head, Integral) else tuple(head)
-        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in head):
-            raise ValueError(f"head_layer_sizes must be positive integers, got {self.head_layer_sizes}.")
-        return tuple(int(h) for h in head)
 
     # -- inference ----------------------------------------------------------------
     def _output(self, X):
