@@ -308,14 +308,15 @@ def corrupt(x, kind, level, noise):
     return x / (1.0 - level) if kind == "dropout" else x
 
 
-def kl_sparsity(codes, target, weight):
+def kl_sparsity(codes, target, weight, batch=None):
     """weight * sum_j KL(target || mean activation of unit j), for units in (0, 1).
 
     The batch means are clipped away from 0 and 1, so a dead or saturated
-    unit gives a large but finite penalty, never NaN.
+    unit gives a large but finite penalty, never NaN.  ``batch`` (a
+    :class:`WholeBatch` or :class:`ReplicaShard`) takes the means.
     """
     eps = 1e-6
-    rho_hat = tf.clip_by_value(tf.reduce_mean(codes, axis=0), eps, 1.0 - eps)
+    rho_hat = tf.clip_by_value((batch or WHOLE_BATCH).statistic(codes), eps, 1.0 - eps)
     kl = target * tf.math.log(target / rho_hat) + (1.0 - target) * tf.math.log(
         (1.0 - target) / (1.0 - rho_hat)
     )
@@ -323,6 +324,104 @@ def kl_sparsity(codes, target, weight):
 
 
 PENALTIES = {"kl_sparsity": kl_sparsity}
+
+
+# -- how a step reduces over its batch -----------------------------------------
+class WholeBatch:
+    """The whole batch is on this device: means are plain means, and every
+    term of the loss counts once."""
+
+    @staticmethod
+    def mean(per_sample):
+        """The batch mean of a per-sample quantity (rows on axis 0)."""
+        return tf.reduce_mean(per_sample, axis=0)
+
+    statistic = mean  # a batch statistic a penalty is a function of (sparsity's rho-hat)
+
+    @staticmethod
+    def once(term, of_statistics=False):
+        """A term of the loss that does not sum over rows (L2, a penalty of statistics)."""
+        return term
+
+
+WHOLE_BATCH = WholeBatch()
+
+
+class ReplicaShard:
+    """One replica's rows of a global batch of ``n`` rows, under tf.distribute.
+
+    Each replica's loss is its share of the global batch's loss, so that the
+    sum over replicas of the shares, and of their gradients (what the
+    all-reduce computes), is exactly the loss and gradient of the global
+    batch on one device:
+
+    - a mean over rows is this shard's sum over the global ``n``;
+    - a batch statistic (sparsity's mean activation) has the global value
+      (an all-reduce, outside the gradient) and, as gradient, this shard's
+      part of the global one;
+    - a term every replica computes whole counts 1/R in the value; its
+      gradient too if it depends only on the weights (L2), in full if it is
+      a function of statistics (whose gradients are already per shard).
+    """
+
+    def __init__(self, context, n):
+        self.context = context
+        self.n = tf.cast(n, tf.float32)
+        self.replicas = float(context.num_replicas_in_sync)
+
+    def mean(self, per_sample):
+        return tf.reduce_sum(per_sample, axis=0) / self.n
+
+    def statistic(self, per_sample):
+        local = self.mean(per_sample)
+        whole = self.context.all_reduce(tf.distribute.ReduceOp.SUM, tf.stop_gradient(local))
+        return whole + (local - tf.stop_gradient(local))
+
+    def once(self, term, of_statistics=False):
+        if of_statistics:
+            return tf.stop_gradient(term) / self.replicas + (term - tf.stop_gradient(term))
+        return term / self.replicas
+
+
+def replica_variables(structure, replica=0):
+    """``structure`` with each tf.distribute variable replaced by its copy on
+    this worker's ``replica``-th device (plain variables stay as they are).
+
+    What compiled functions take as arguments: TensorFlow traces a
+    distributed variable passed to a ``tf.function`` by capturing it, and
+    reuses that trace for any other distributed variable of the same shape,
+    so a second model's call would silently read and train the first
+    model's variables.  Plain variables are traced as inputs.
+    """
+    def component(v):
+        return v.values[replica] if isinstance(v, tf.distribute.DistributedValues) else v
+
+    return tf.nest.map_structure(component, structure)
+
+
+def current_strategy():
+    """The tf.distribute strategy whose scope the caller is in, or None.
+
+    skae trains under a strategy's scope (``with strategy.scope(): fit``),
+    not inside ``strategy.run``.
+    """
+    if not tf.distribute.has_strategy():
+        return None
+    if not tf.distribute.in_cross_replica_context():
+        raise RuntimeError(
+            "skae estimators cannot be fitted inside strategy.run; fit them inside"
+            " `with strategy.scope():` and they train data-parallel over its replicas."
+        )
+    strategy = tf.distribute.get_strategy()
+    supported = (
+        tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy, tf.distribute.OneDeviceStrategy
+    )
+    if not isinstance(strategy, supported):
+        raise ValueError(
+            f"skae trains under MirroredStrategy, MultiWorkerMirroredStrategy and"
+            f" OneDeviceStrategy; got {type(strategy).__name__}."
+        )
+    return strategy
 
 
 def linear_tied_errors(x, W, with_norms=True):
@@ -357,7 +456,7 @@ def kernels(params):
     return [layer["kernel"] for layer in layers if "kernel" in layer]
 
 
-def objective(spec, params, x, draws, weights=None):
+def objective(spec, params, x, draws, weights=None, batch=WHOLE_BATCH):
     """The training loss on one batch, and its parts (see :func:`loss_parts`).
 
     Autoencoders: mean reconstruction error of the clean batch (from its
@@ -367,19 +466,19 @@ def objective(spec, params, x, draws, weights=None):
     numbers, from :func:`training_draws`.  ``weights``, when given, are the
     samples' weights: the per-sample terms are averaged as ``sum(w * e) /
     batch size``, so a weight of 2 counts a sample as if it were there twice.
+    ``batch`` takes the means over the batch: the whole batch, or under
+    tf.distribute one replica's shard of it (:class:`ReplicaShard`).
 
     For the centred linear tied net (``spec.centred_linear``) the loss
     leaves out the batch's mean ||x||² / d, a constant that does not move the
     weights; the trainer adds the data's back to the loss it reports.
     """
     if isinstance(spec, PredictorSpec):
-        return predictor_objective(spec, params, x, weights)
+        return predictor_objective(spec, params, x, weights, batch)
     draws = list(draws)
 
     def mean(per_sample):
-        if weights is None:
-            return tf.reduce_mean(per_sample)
-        return tf.reduce_mean(weights * per_sample)
+        return batch.mean(per_sample if weights is None else weights * per_sample)
 
     x_in = corrupt(x, *spec.corruption, draws.pop(0)) if spec.corruption else x
     parts = ()
@@ -394,7 +493,8 @@ def objective(spec, params, x, draws, weights=None):
             # squared error; Rybkin et al., 2021): the reconstruction term
             # keeps its weight against the KL whatever the data's scale.
             sq = tf.reduce_mean(tf.math.squared_difference(logits, x), axis=1)
-            noise = tf.math.log(tf.maximum(tf.stop_gradient(mean(sq)), MIN_NOISE_VAR))
+            weighted_sq = sq if weights is None else weights * sq
+            noise = tf.math.log(tf.maximum(tf.stop_gradient(batch.statistic(weighted_sq)), MIN_NOISE_VAR))
         reconstruction = -mean(log_likelihood(spec, x, logits, noise))
         kl = mean(gaussian_kl(mu, logvar))
         loss = reconstruction + spec.beta * kl
@@ -406,12 +506,12 @@ def objective(spec, params, x, draws, weights=None):
         logits = decode_logits(spec, params, codes)
         loss = mean(reconstruction_errors(spec, x, logits))
     for name, *options in spec.penalties:
-        loss = loss + PENALTIES[name](codes, *options)
+        loss = loss + batch.once(PENALTIES[name](codes, *options, batch=batch), of_statistics=True)
     if spec.layer_loss_weight and spec.hidden_layer_sizes:
         loss = loss + spec.layer_loss_weight * mean(layer_correspondence(spec, params, x_in, codes))
     if spec.alpha:
         l2 = tf.add_n([tf.reduce_sum(tf.square(W)) for W in kernels(params)])
-        loss = loss + 0.5 * spec.alpha * l2
+        loss = loss + batch.once(0.5 * spec.alpha * l2)
     return loss, parts
 
 
@@ -468,20 +568,20 @@ def supervised_errors(spec, params, rows):
     return _supervised_per_sample(spec, predict(spec, params, x)[1], targets)
 
 
-def predictor_objective(spec, params, rows, weights=None):
+def predictor_objective(spec, params, rows, weights=None, batch=WHOLE_BATCH):
     """The fine-tuning loss on one batch: the mean of the rows' supervised
     errors times their supervised weights, plus ``reconstruction_weight``
     times the mean reconstruction error of every row (weighted by
     ``weights``), plus the L2 term on the trainable kernels."""
     x, targets, supervised_weight = _split_rows(spec, rows)
     code, output = predict(spec, params, x)
-    supervised = tf.reduce_mean(supervised_weight * _supervised_per_sample(spec, output, targets))
+    supervised = batch.mean(supervised_weight * _supervised_per_sample(spec, output, targets))
     loss, parts = supervised, ()
     if spec.reconstruction_weight:
         layers, _ = _frozen_view(spec, params)
         view = {"encoder": layers, "decoder": params["decoder"]}
         errors = reconstruction_errors(spec.autoencoder, x, decode_logits(spec.autoencoder, view, code))
-        reconstruction = tf.reduce_mean(errors if weights is None else weights * errors)
+        reconstruction = batch.mean(errors if weights is None else weights * errors)
         loss = supervised + spec.reconstruction_weight * reconstruction
         parts = (supervised, reconstruction)
     if spec.alpha:
@@ -489,7 +589,7 @@ def predictor_objective(spec, params, rows, weights=None):
         trainable = list(params["encoder"])[max(0, spec.n_frozen - first):]
         layers = trainable + list(params["head"]) + list(params.get("decoder", []))
         l2 = tf.add_n([tf.reduce_sum(tf.square(layer["kernel"])) for layer in layers if "kernel" in layer])
-        loss = loss + 0.5 * spec.alpha * l2
+        loss = loss + batch.once(0.5 * spec.alpha * l2)
     return loss, parts
 
 
@@ -584,7 +684,7 @@ class Autoencoder(tf.Module):
 
     def run(self, name, x):
         """Apply 'encode', 'decode' or 'sample_errors' to x, in x's precision."""
-        return compiled(name, self.spec, tf.as_dtype(x.dtype).name)(self.params, x)
+        return compiled(name, self.spec, tf.as_dtype(x.dtype).name)(replica_variables(self.params), x)
 
     # -- weights --------------------------------------------------------------
     def get_weights(self):

@@ -141,10 +141,17 @@ class Adam:
 
     @classmethod
     def update(cls, params, grads, m, v, powers, iterations, learning_rate):
-        """One step: a fused kernel per variable (as Keras 2 did on TensorFlow)."""
-        b1p = powers[0].assign(powers[0] * cls.beta_1)
-        b2p = powers[1].assign(powers[1] * cls.beta_2)
-        iterations.assign_add(1)
+        """One step: a fused kernel per variable (as Keras 2 did on TensorFlow).
+
+        Every write goes through the variable's handle: under tf.distribute,
+        in a replica, that is the replica's own copy, and each replica applies
+        the same all-reduced gradients to its copy (MirroredVariable.assign
+        would refuse, in replica context, without an aggregation).
+        """
+        b1p, b2p = powers[0] * cls.beta_1, powers[1] * cls.beta_2
+        tf.raw_ops.AssignVariableOp(resource=powers[0].handle, value=b1p)
+        tf.raw_ops.AssignVariableOp(resource=powers[1].handle, value=b2p)
+        tf.raw_ops.AssignAddVariableOp(resource=iterations.handle, value=tf.constant(1, tf.int64))
         for var, m_i, v_i, g in zip(params, m, v, grads):
             tf.raw_ops.ResourceApplyAdam(
                 var=var.handle,
@@ -172,6 +179,9 @@ class TrainingState:
     """
 
     def __init__(self, net, optimizer, *, learning_rate, rng, epoch=0, schedule_epoch=0, memory=None):
+        # The tf.distribute strategy the variables were created under (None:
+        # plain variables); training runs over its replicas.
+        self.strategy = networks.current_strategy()
         self.net = net
         self.optimizer = optimizer
         self.learning_rate = float(learning_rate)
@@ -328,7 +338,7 @@ def permutation_function():
 
 
 @functools.lru_cache(maxsize=64)
-def batch_runner(spec, mode, jit_compile=False, weighted=False):
+def batch_runner(spec, mode, jit_compile=False, weighted=False, strategy=None):
     """Mini-batches ``first .. last - 1`` of an epoch, compiled once for ``spec``.
 
     ``mode``: "gather" (batch i is rows ``index[i * b : (i + 1) * b]``, the
@@ -344,25 +354,64 @@ def batch_runner(spec, mode, jit_compile=False, weighted=False):
     The per-batch step is XLA-compiled when ``jit_compile``; the loop over
     batches never is (an XLA while-loop gathering batches ran ~100x slower).
 
+    Under a tf.distribute ``strategy`` (mirrored variables), each batch is
+    the global batch: every replica takes its share of the rows (and of the
+    batch's random draws, drawn whole as on one device), its gradients are
+    all-reduced, and every replica applies the same Adam step to its copy;
+    :class:`~skae._tf.networks.ReplicaShard` makes the sum of the replicas'
+    losses the global batch's loss, so the model is that of one device up
+    to float rounding.  A runner is compiled per strategy: tf.function's own
+    trace cache does not tell two strategies apart.
+
     Returns the sums over the batches' rows of the loss and of each of its
     parts (:func:`~skae._tf.networks.loss_parts`).
     """
     n_parts = len(networks.loss_parts(spec))
 
-    @tf.function(jit_compile=jit_compile)
-    def step(xb, wb, draws, params, m, v, powers, iterations, learning_rate):
+    def gradients(xb, wb, draws, params, batch):
         with tf.GradientTape() as tape:
-            loss, parts = networks.objective(spec, params, xb, draws, wb if weighted else None)
-        flat = tf.nest.flatten(params)
+            loss, parts = networks.objective(spec, params, xb, draws, wb if weighted else None, batch)
         # Zero for parameters the loss does not use (the calibrated decoder's
         # variance, set after training): Adam then leaves them as they are.
-        grads = tape.gradient(loss, flat, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        Adam.update(flat, grads, m, v, powers, iterations, learning_rate)
-        return tf.stack([loss, *parts]) * tf.cast(tf.shape(xb)[0], tf.float32)
+        grads = tape.gradient(loss, tf.nest.flatten(params), unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        return grads, tf.stack([loss, *parts])
 
-    def run(X, w, index, shift, offset, n, first, last, seed, batch_size, params, m, v, powers,
-            iterations, learning_rate):
+    @tf.function(jit_compile=jit_compile)
+    def one_device_step(xb, wb, draws, variables, learning_rate):
+        params, m, v, powers, iterations = variables
+        grads, losses = gradients(xb, wb, draws, params, networks.WHOLE_BATCH)
+        Adam.update(tf.nest.flatten(params), grads, m, v, powers, iterations, learning_rate)
+        return losses * tf.cast(tf.shape(xb)[0], tf.float32)
+
+    def replica_step(xb, wb, draws, variables, learning_rate):
+        params, m, v, powers, iterations = variables
+        context = tf.distribute.get_replica_context()
+        n, replica = tf.shape(xb)[0], context.replica_id_in_sync_group
+        lo = n * replica // context.num_replicas_in_sync
+        hi = n * (replica + 1) // context.num_replicas_in_sync
+        grads, losses = gradients(
+            xb[lo:hi], wb[lo:hi] if weighted else wb, tuple(d[lo:hi] for d in draws), params,
+            networks.ReplicaShard(context, n),
+        )
+        grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
+        Adam.update(tf.nest.flatten(params), grads, m, v, powers, iterations, learning_rate)
+        return losses
+
+    def distributed_step(xb, wb, draws, variables, learning_rate):
+        losses = strategy.run(replica_step, args=(xb, wb, draws, variables, learning_rate))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None) * tf.cast(tf.shape(xb)[0], tf.float32)
+
+    def replicated(variables):
+        """``variables`` (one tuple per local replica, see :func:`training_variables`)
+        as a value each replica of ``strategy.run`` gets its own tuple of."""
+        n_local = len(variables)
+        return strategy.experimental_distribute_values_from_function(
+            lambda context: variables[context.replica_id_in_sync_group % n_local]  # local replicas come in order
+        )
+
+    def run(X, w, index, shift, offset, n, first, last, seed, batch_size, variables, learning_rate):
         totals = tf.zeros([1 + n_parts], tf.float32)
+        per_replica = None if strategy is None else replicated(variables)
         for i in tf.range(first, last):
             if mode == "blocks":
                 # Window index[i] of the rows rotated by `shift`, wrapping.
@@ -385,11 +434,26 @@ def batch_runner(spec, mode, jit_compile=False, weighted=False):
                 wb = w[start : start + batch_size] if weighted else w
             batch_seed = tf.random.experimental.stateless_fold_in(seed, i)
             draws = networks.training_draws(spec, xb, batch_seed)
-            totals += step(xb, wb, draws, params, m, v, powers, iterations, learning_rate)
+            if strategy is None:
+                totals += one_device_step(xb, wb, draws, variables, learning_rate)
+            else:
+                totals += distributed_step(xb, wb, draws, per_replica, learning_rate)
         return totals
 
     run.__qualname__ = "skae.epoch"  # see skae._tf._OwnRetracingFilter
     return tf.function(run, reduce_retracing=True)
+
+
+def training_variables(state):
+    """What a batch runner steps: (network parameters, Adam's m, v, powers,
+    iterations).  Under a strategy, one such tuple per replica on this
+    worker, of that replica's copies (see
+    :func:`~skae._tf.networks.replica_variables`)."""
+    variables = (state.net.train_params, *state.optimizer.variables())
+    if state.strategy is None:
+        return variables
+    n_local = len(state.strategy.extended.worker_devices)
+    return [networks.replica_variables(variables, r) for r in range(n_local)]
 
 
 def run_epoch(state, data, *, batch_size, shuffle, learning_rate, on_batches=None):
@@ -399,7 +463,7 @@ def run_epoch(state, data, *, batch_size, shuffle, learning_rate, on_batches=Non
     batches (and decides their size by returning the number of batches to
     run next, or None for the rest of the epoch).
     """
-    spec, net, opt = state.spec, state.net, state.optimizer
+    spec = state.spec
     n, b = data.n, int(batch_size)
     n_batches = (n + b - 1) // b
     seed = tf.constant(state.rng.integers(0, 2**62, size=2), tf.int64)
@@ -411,7 +475,8 @@ def run_epoch(state, data, *, batch_size, shuffle, learning_rate, on_batches=Non
     else:
         mode = "gather" if shuffle else "slice"
     weighted = data.weights is not None
-    runner = batch_runner(spec, mode, use_xla(spec, n * data.n_features), weighted)
+    strategy = state.strategy
+    runner = batch_runner(spec, mode, strategy is None and use_xla(spec, n * data.n_features), weighted, strategy)
     index, shift = tf.zeros([0], tf.int32), tf.constant(0, tf.int32)
     if mode == "blocks":
         index = tf.argsort(tf.random.stateless_uniform([n_batches], seed=seed))
@@ -422,7 +487,7 @@ def run_epoch(state, data, *, batch_size, shuffle, learning_rate, on_batches=Non
         index = permutation_function()(tf.constant(n, tf.int32), seed)
     order = index.numpy() if chunked and shuffle else None
     lr = tf.constant(learning_rate, tf.float32)
-    m, v, powers, iterations = opt.variables()
+    variables = training_variables(state)
     totals = np.zeros(1 + len(networks.loss_parts(spec)))
     # A chunked source is densified at most chunk_rows rows (whole batches) at a time.
     most = max(1, data.chunk_rows // b) if chunked else n_batches
@@ -440,7 +505,7 @@ def run_epoch(state, data, *, batch_size, shuffle, learning_rate, on_batches=Non
         totals += runner(
             X, w, index, shift, tf.constant(offset, tf.int32), tf.constant(n, tf.int32),
             tf.constant(done, tf.int32), tf.constant(last, tf.int32), seed, tf.constant(b, tf.int32),
-            net.train_params, m, v, powers, iterations, lr,
+            variables, lr,
         ).numpy()
         done = last
         if on_batches is not None and done < n_batches:
