@@ -617,7 +617,7 @@ def compiled(name, spec, dtype):
         return fn(spec, params, x)
 
     run.__qualname__ = f"skae.{name}"  # see skae._tf._OwnRetracingFilter
-    return tf.function(run, reduce_retracing=True)
+    return tf.function(run, reduce_retracing=True, autograph=False)
 
 
 def plain(structure):

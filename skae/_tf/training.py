@@ -329,7 +329,7 @@ def mean_error(net, data):
 # -- compiled epochs ------------------------------------------------------------
 @functools.lru_cache(maxsize=64)
 def permutation_function():
-    @tf.function
+    @tf.function(autograph=False)
     def permutation(n, seed):
         return tf.argsort(tf.random.stateless_uniform([n], seed=seed))
 
@@ -376,7 +376,7 @@ def batch_runner(spec, mode, jit_compile=False, weighted=False, strategy=None):
         grads = tape.gradient(loss, tf.nest.flatten(params), unconnected_gradients=tf.UnconnectedGradients.ZERO)
         return grads, tf.stack([loss, *parts])
 
-    @tf.function(jit_compile=jit_compile)
+    @tf.function(jit_compile=jit_compile, autograph=False)
     def one_device_step(xb, wb, draws, variables, learning_rate):
         params, m, v, powers, iterations = variables
         grads, losses = gradients(xb, wb, draws, params, networks.WHOLE_BATCH)
@@ -410,9 +410,9 @@ def batch_runner(spec, mode, jit_compile=False, weighted=False, strategy=None):
         )
 
     def run(X, w, index, shift, offset, n, first, last, seed, batch_size, variables, learning_rate):
-        totals = tf.zeros([1 + n_parts], tf.float32)
         per_replica = None if strategy is None else replicated(variables)
-        for i in tf.range(first, last):
+
+        def batch(i, totals):
             if mode == "blocks":
                 # Window index[i] of the rows rotated by `shift`, wrapping.
                 start = index[i] * batch_size
@@ -435,13 +435,14 @@ def batch_runner(spec, mode, jit_compile=False, weighted=False, strategy=None):
             batch_seed = tf.random.experimental.stateless_fold_in(seed, i)
             draws = networks.training_draws(spec, xb, batch_seed)
             if strategy is None:
-                totals += one_device_step(xb, wb, draws, variables, learning_rate)
-            else:
-                totals += distributed_step(xb, wb, draws, per_replica, learning_rate)
+                return i + 1, totals + one_device_step(xb, wb, draws, variables, learning_rate)
+            return i + 1, totals + distributed_step(xb, wb, draws, per_replica, learning_rate)
+
+        _, totals = tf.while_loop(lambda i, _: i < last, batch, (first, tf.zeros([1 + n_parts], tf.float32)))
         return totals
 
     run.__qualname__ = "skae.epoch"  # see skae._tf._OwnRetracingFilter
-    return tf.function(run, reduce_retracing=True)
+    return tf.function(run, reduce_retracing=True, autograph=False)
 
 
 def training_variables(state):
