@@ -308,24 +308,6 @@ def corrupt(x, kind, level, noise):
     return x / (1.0 - level) if kind == "dropout" else x
 
 
-def kl_sparsity(codes, target, weight, batch=None):
-    """weight * sum_j KL(target || mean activation of unit j), for units in (0, 1).
-
-    The batch means are clipped away from 0 and 1, so a dead or saturated
-    unit gives a large but finite penalty, never NaN.  ``batch`` (a
-    :class:`WholeBatch` or :class:`ReplicaShard`) takes the means.
-    """
-    eps = 1e-6
-    rho_hat = tf.clip_by_value((batch or WHOLE_BATCH).statistic(codes), eps, 1.0 - eps)
-    kl = target * tf.math.log(target / rho_hat) + (1.0 - target) * tf.math.log(
-        (1.0 - target) / (1.0 - rho_hat)
-    )
-    return weight * tf.reduce_sum(kl)
-
-
-PENALTIES = {"kl_sparsity": kl_sparsity}
-
-
 # -- how a step reduces over its batch -----------------------------------------
 class WholeBatch:
     """The whole batch is on this device: means are plain means, and every
@@ -381,6 +363,24 @@ class ReplicaShard:
         if of_statistics:
             return tf.stop_gradient(term) / self.replicas + (term - tf.stop_gradient(term))
         return term / self.replicas
+
+
+def kl_sparsity(codes, target, weight, batch=WHOLE_BATCH):
+    """weight * sum_j KL(target || mean activation of unit j), for units in (0, 1).
+
+    The batch means are clipped away from 0 and 1, so a dead or saturated
+    unit gives a large but finite penalty, never NaN.  ``batch`` (a
+    :class:`WholeBatch` or :class:`ReplicaShard`) takes the means.
+    """
+    eps = 1e-6
+    rho_hat = tf.clip_by_value(batch.statistic(codes), eps, 1.0 - eps)
+    kl = target * tf.math.log(target / rho_hat) + (1.0 - target) * tf.math.log(
+        (1.0 - target) / (1.0 - rho_hat)
+    )
+    return weight * tf.reduce_sum(kl)
+
+
+PENALTIES = {"kl_sparsity": kl_sparsity}
 
 
 def replica_variables(structure, replica=0):

@@ -141,17 +141,10 @@ class Adam:
 
     @classmethod
     def update(cls, params, grads, m, v, powers, iterations, learning_rate):
-        """One step: a fused kernel per variable (as Keras 2 did on TensorFlow).
-
-        Every write goes through the variable's handle: under tf.distribute,
-        in a replica, that is the replica's own copy, and each replica applies
-        the same all-reduced gradients to its copy (MirroredVariable.assign
-        would refuse, in replica context, without an aggregation).
-        """
-        b1p, b2p = powers[0] * cls.beta_1, powers[1] * cls.beta_2
-        tf.raw_ops.AssignVariableOp(resource=powers[0].handle, value=b1p)
-        tf.raw_ops.AssignVariableOp(resource=powers[1].handle, value=b2p)
-        tf.raw_ops.AssignAddVariableOp(resource=iterations.handle, value=tf.constant(1, tf.int64))
+        """One step: a fused kernel per variable (as Keras 2 did on TensorFlow)."""
+        b1p = powers[0].assign(powers[0] * cls.beta_1)
+        b2p = powers[1].assign(powers[1] * cls.beta_2)
+        iterations.assign_add(1)
         for var, m_i, v_i, g in zip(params, m, v, grads):
             tf.raw_ops.ResourceApplyAdam(
                 var=var.handle,
