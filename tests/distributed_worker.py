@@ -73,13 +73,13 @@ def mirrored(path):
         )
         # The supervised meta-estimator trains on the same engine.
         y = np.arange(len(X)) % 10
-        classifier = skae.AutoencoderClassifier(
-            skae.TiedAutoencoder(8, max_iter=2, random_state=0), max_iter=3, random_state=0
-        )
-        out["classifier"] = classifier.fit(X, y).predict_proba(X)
-    out["single_classifier"] = skae.AutoencoderClassifier(
-        skae.TiedAutoencoder(8, max_iter=2, random_state=0), max_iter=3, random_state=0
-    ).fit(X, y).predict_proba(X)
+
+        def classifier():
+            autoencoder = skae.TiedAutoencoder(8, max_iter=2, random_state=0)
+            return skae.AutoencoderClassifier(autoencoder, max_iter=3, random_state=0).fit(X, y)
+
+        out["classifier"] = classifier().predict_proba(X)
+    out["single_classifier"] = classifier().predict_proba(X)
 
     # Pickled under the strategy, loaded outside it: plain variables, same model.
     loaded = pickle.loads(pickle.dumps(last))
