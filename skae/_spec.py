@@ -136,6 +136,8 @@ class PredictorSpec:
     cached: bool = False
     reconstruction_weight: float = 0.0
     alpha: float = 0.0
+    # Never the centred linear tied net (the trainer asks every spec; not a field).
+    centred_linear = False
 
     def __post_init__(self):
         n_layers = len(self.autoencoder.layer_sizes) - 1
