@@ -11,7 +11,9 @@ model, through the ``skae._tf`` sub-package.
 
 import os
 import sys
+import threading
 import warnings
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -162,18 +164,37 @@ def _is_fitted_key(key):
     return key in _PRIVATE_FITTED or (key.endswith("_") and not key.startswith("__"))
 
 
+# One re-entrant lock per estimator object, outside its __dict__: pickling,
+# clone and deepcopy never see it, and a copy gets a lock of its own.
+_LOCKS = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def _transaction_lock(estimator):
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(estimator)
+        if lock is None:
+            lock = _LOCKS[estimator] = threading.RLock()
+        return lock
+
+
 def _swap_in(estimator, train):
     """Fit as a transaction: ``train()`` computes every fitted attribute (a
     dict), which replaces the old ones in one step; on any exception the
-    estimator is put back exactly as it was."""
-    before = dict(estimator.__dict__)
-    try:
-        fitted = train()
-        kept = {k: v for k, v in before.items() if not _is_fitted_key(k)}
-        estimator.__dict__ = {**kept, **fitted}  # one step
-    except BaseException:
-        estimator.__dict__ = before
-        raise
+    estimator is put back exactly as it was.
+
+    Transactions on one estimator run one at a time: two threads calling
+    ``partial_fit`` together each go on from the other's result, and a
+    failing call puts back only what it found, never undoing another's."""
+    with _transaction_lock(estimator):
+        before = dict(estimator.__dict__)
+        try:
+            fitted = train()
+            kept = {k: v for k, v in before.items() if not _is_fitted_key(k)}
+            estimator.__dict__ = {**kept, **fitted}  # one step
+        except BaseException:
+            estimator.__dict__ = before
+            raise
 
 
 def _validate_fitted_X(estimator, X):
