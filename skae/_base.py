@@ -41,17 +41,33 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _CHUNK_SIZE = 16384
 
 
+def _stored_values(X):
+    """The values X holds: a sparse matrix's non-zeros as densifying gives
+    them.  Duplicate entries of a non-canonical matrix add up when densified,
+    so their sums (in float64) are what counts; a canonical matrix, the usual
+    case, is read in place."""
+    if not sp.issparse(X):
+        return X
+    if X.has_canonical_format:
+        return X.data
+    summed = X.astype(np.float64)  # a copy: X itself stays as given
+    summed.sum_duplicates()
+    return summed.data
+
+
 def _extremes(X):
     """(min, max) of X's stored values (a sparse matrix's non-zeros), or None
     when it stores none.  With min/max rather than ``abs``: no temporary as
     large as X."""
-    values = X.data if sp.issparse(X) else X
+    values = _stored_values(X)
     return (float(values.min()), float(values.max())) if values.size else None
 
 
 def _check_float32_range(X):
-    """Reject finite float64 values that would overflow the float32 network."""
-    extremes = _extremes(X) if X.dtype == np.float64 else None
+    """Reject finite float64 values that would overflow the float32 network
+    (and float32 duplicates of a sparse matrix whose sum would)."""
+    summed = sp.issparse(X) and not X.has_canonical_format
+    extremes = _extremes(X) if X.dtype == np.float64 or summed else None
     if extremes is not None and max(extremes[1], -extremes[0]) > _FLOAT32_MAX:
         raise ValueError(
             "Input X contains infinity or a value too large for dtype('float32')."
