@@ -111,6 +111,13 @@ def _stacklevel():
     return level
 
 
+def _unit_mean(w):
+    """Positive weights scaled to mean 1.  Divided by their maximum first:
+    weights such as 1e308 overflow a plain mean, and ``w / inf`` is 0."""
+    w = w / w.max()
+    return w / w.mean()
+
+
 def _layer_sizes(value, name):
     """A layer-size parameter (an int or a sequence of ints) as a tuple of
     positive ints, or a ValueError naming it."""
@@ -599,7 +606,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             X, w = X[keep], w[keep]
         if np.all(w == w[0]):
             return X, None
-        return X, w / w.mean()
+        return X, _unit_mean(w)
 
     def _network_spec(self, n_features):
         if isinstance(self.n_components, bool):

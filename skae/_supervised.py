@@ -23,6 +23,7 @@ from sklearn.utils.validation import (
 
 from ._base import (
     BaseAutoencoder,
+    _unit_mean,
     _check_float32_range,
     _layer_sizes,
     _swap_in,
@@ -123,6 +124,8 @@ class _BaseAutoencoderPredictor(BaseEstimator):
             keep = sample_weight > 0
             if not keep.all():  # a zero weight is exactly as if the row were not there
                 X, targets, labelled, sample_weight = X[keep], targets[keep], labelled[keep], sample_weight[keep]
+            if keep.any():  # relative weights: scaled so that no mean below overflows
+                sample_weight = sample_weight / sample_weight.max()
         if not labelled.any():
             raise ValueError(
                 f"{type(self).__name__} needs labelled rows: every row of y is"
@@ -181,11 +184,11 @@ class _BaseAutoencoderPredictor(BaseEstimator):
         # labelled training rows, mean 1 over them, 0 elsewhere; jointly, scaled
         # so that the mean over all rows is the labelled rows' weighted mean.
         supervised = np.zeros(X.shape[0])
-        supervised[train_rows] = w[train_rows] / w[train_rows].mean()
+        supervised[train_rows] = _unit_mean(w[train_rows])
         rows = np.arange(X.shape[0]) if joint else np.sort(train_rows)
         if joint:
             supervised *= X.shape[0] / train_rows.size
-        recon_w = None if (sample_weight is None or not joint) else w / w.mean()
+        recon_w = None if (sample_weight is None or not joint) else _unit_mean(w)
 
         def data(rows, supervised_weight, weights):
             inputs = X[rows]
@@ -203,7 +206,7 @@ class _BaseAutoencoderPredictor(BaseEstimator):
         train_data = data(rows, supervised[rows], recon_w)
         val = None
         if val_rows is not None:
-            w_val = w[val_rows] / w[val_rows].mean() if sample_weight is not None else None
+            w_val = _unit_mean(w[val_rows]) if sample_weight is not None else None
             val = data(val_rows, np.ones(val_rows.size), w_val)
 
         state = training.TrainingState(
