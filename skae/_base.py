@@ -345,10 +345,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         check_is_fitted(self)
         Z = check_array(X, dtype=(np.float64, np.float32))
         _check_float32_range(Z)
-        if Z.shape[1] != self.n_components:
+        if Z.shape[1] != self._n_features_out:
             raise ValueError(
                 f"X has {Z.shape[1]} features, but {type(self).__name__}.inverse_transform"
-                f" is expecting {self.n_components} features (n_components) as input."
+                f" is expecting {self._n_features_out} features (the fitted n_components) as input."
             )
         return self._infer("decode", Z, Z.dtype)
 
@@ -660,7 +660,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     @property
     def _n_features_out(self):
-        return self.n_components
+        """The fitted code width: what ``transform`` gives, whatever
+        ``n_components`` was set to since (as PCA's ``n_components_``)."""
+        return self._network.spec.n_components
 
     def get_feature_names_out(self, input_features=None):
         """Names of the codes: the class name in lower case and the code's index.

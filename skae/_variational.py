@@ -281,7 +281,7 @@ class VariationalAutoencoder(BaseAutoencoder):
             )
         if isinstance(temperature, bool) or not isinstance(temperature, Real) or not temperature >= 0:
             raise ValueError(f"temperature must be a non-negative number, got {temperature!r}.")
-        Z = temperature * check_random_state(random_state).standard_normal((n_samples, self.n_components))
+        Z = temperature * check_random_state(random_state).standard_normal((n_samples, self._n_features_out))
         return self.inverse_transform(Z)
 
     def score_samples(self, X):
