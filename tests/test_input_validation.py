@@ -83,7 +83,7 @@ def test_wrong_number_of_features(fitted):
 
 def test_wrong_code_width_in_inverse_transform(fitted):
     name = type(fitted).__name__
-    with pytest.raises(ValueError, match=re.escape(f"X has 4 features, but {name}.inverse_transform is expecting 3 features (n_components)")):
+    with pytest.raises(ValueError, match=re.escape(f"X has 4 features, but {name}.inverse_transform is expecting 3 features (the fitted n_components)")):
         fitted.inverse_transform(np.zeros((2, 4)))
     with pytest.raises(ValueError, match="NaN"):
         fitted.inverse_transform(np.full((2, 3), np.nan))
