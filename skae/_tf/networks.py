@@ -688,8 +688,11 @@ class Autoencoder(tf.Module):
 
     # -- weights --------------------------------------------------------------
     def get_weights(self):
-        """The named weights as numpy arrays (copies)."""
-        return plain(tf.nest.map_structure(lambda v: v.numpy(), self.params))
+        """The named weights as numpy arrays (copies).  Mirrored variables
+        are read through their first replica's copy (all are equal): reading
+        them whole is refused inside another strategy's scope, and a fitted
+        model must save and go on training under any strategy, or none."""
+        return plain(tf.nest.map_structure(lambda v: v.numpy(), replica_variables(self.params)))
 
     def set_weights(self, weights):
         _check_weights(self.get_weights(), weights)

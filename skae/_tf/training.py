@@ -123,12 +123,14 @@ class Adam:
         return tf.nest.flatten(self.m), tf.nest.flatten(self.v), self.powers, self.iterations
 
     def get_state(self):
+        # Through the first replica's copies, as Autoencoder.get_weights.
         as_numpy = lambda v: v.numpy()  # noqa: E731
+        m, v, powers, iterations = networks.replica_variables((self.m, self.v, self.powers, self.iterations))
         return {
-            "m": networks.plain(tf.nest.map_structure(as_numpy, self.m)),
-            "v": networks.plain(tf.nest.map_structure(as_numpy, self.v)),
-            "powers": np.array([p.numpy() for p in self.powers], np.float32),
-            "iterations": int(self.iterations.numpy()),
+            "m": networks.plain(tf.nest.map_structure(as_numpy, m)),
+            "v": networks.plain(tf.nest.map_structure(as_numpy, v)),
+            "powers": np.array([p.numpy() for p in powers], np.float32),
+            "iterations": int(iterations.numpy()),
         }
 
     def set_state(self, state):
