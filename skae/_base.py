@@ -37,8 +37,17 @@ from sklearn.utils.validation import (
 from ._spec import ACTIVATIONS, NetworkSpec
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
-# Rows per call when transforming or scoring: bounds the activations' memory.
+# Inference (and the linear net's statistics) read at most this many rows,
+# and about this many entries, at a time: the densified chunk of a wide
+# sparse matrix and the activations stay bounded (as the trainer's chunks:
+# training.CHUNK_ENTRIES).
 _CHUNK_SIZE = 16384
+_CHUNK_ENTRIES = 2**22
+
+
+def _chunk_rows(n_features, most=_CHUNK_SIZE):
+    """Rows per chunk for data of ``n_features`` columns."""
+    return int(max(1, min(most, _CHUNK_ENTRIES // max(1, n_features))))
 
 
 def _stored_values(X):
@@ -165,7 +174,7 @@ def _rows(X):
 
 def _dense_chunks(X):
     """X (dense or sparse) in dense chunks of rows: the only way sparse data are densified."""
-    chunk_size = _CHUNK_SIZE
+    chunk_size = _chunk_rows(X.shape[1])
     for start in range(0, X.shape[0], chunk_size):
         chunk = X[start : start + chunk_size]
         yield chunk.toarray() if sp.issparse(chunk) else chunk

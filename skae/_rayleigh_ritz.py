@@ -9,6 +9,8 @@ scatter of earlier chunks from one call to the next.
 import numpy as np
 import scipy.sparse as sp
 
+from ._base import _chunk_rows
+
 
 def orthonormal_basis(W):
     """Q with orthonormal columns spanning W's columns (at most d of them)."""
@@ -16,13 +18,16 @@ def orthonormal_basis(W):
     return np.linalg.qr(W)[0][:, : min(d, k)]
 
 
-def projected_scatter(Q, X, mean, sample_weight=None, chunk_size=8192):
+def projected_scatter(Q, X, mean, sample_weight=None, chunk_size=None):
     """M = Qᵀ Xcᵀ diag(w) Xc Q and each feature's Σ w (x_j - mean_j)², in one pass.
 
     Xc = X - mean is centred chunk by chunk in X's precision, never formed
     whole (sparse chunks are densified one at a time); the sums are
     accumulated in float64 (a float32 sum over 6e6 entries loses 1e-5).
+    Chunks are of ``chunk_size`` rows, by default at most 8192 and about 4M
+    entries (a wide sparse matrix's dense chunk stays bounded).
     """
+    chunk_size = chunk_size or _chunk_rows(X.shape[1], most=8192)
     dtype = np.float32 if X.dtype == np.float32 else np.float64
     Q_x, mean_x = Q.astype(dtype), mean.astype(dtype)
     M = np.zeros((Q.shape[1], Q.shape[1]))

@@ -310,7 +310,7 @@ class Data:
 def mean_error(net, data):
     """(Weighted) mean per-sample reconstruction error of ``data`` (a :class:`Data`)."""
     total = 0.0
-    for start, chunk in data.chunks(16384):
+    for start, chunk in data.chunks():  # about CHUNK_ENTRIES entries at a time
         errors = net.run("sample_errors", tf.convert_to_tensor(chunk)).numpy().astype(np.float64)
         if data.weights_np is None:
             total += errors.sum()
