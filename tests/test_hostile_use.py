@@ -360,6 +360,25 @@ def test_verbose_with_no_stdout(digits, monkeypatch, verbose):
     clf.fit(digits, np.arange(len(digits)) % 3)
 
 
+def test_no_stdout_or_stderr_from_the_first_import_on():
+    # pythonw: both streams are None before TensorFlow is first imported.
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.stdout = sys.stderr = None
+        import numpy as np
+        from skae import TiedAutoencoder
+        X = np.random.default_rng(0).standard_normal((300, 8))
+        ae = TiedAutoencoder(2, hidden_layer_sizes=(4,), max_iter=2, verbose=2).fit(X)
+        ae.partial_fit(X)
+        sys.__stdout__.write(f"n_iter_={ae.n_iter_}")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.endswith("n_iter_=3")
+
+
 # -- 10. a duck-typed scorer in the outlier detector -------------------------------------------
 class MeanScorer:
     """An estimator with fit and score_samples only (no n_features_in_):

@@ -41,14 +41,16 @@ def _stderr_captured():
     TensorFlow's is written to it: other threads' output during the capture
     comes out late, but none is lost.
     """
-    sys.stderr.flush()
+    if sys.stderr is not None:  # None under pythonw and in services
+        sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as sink:
         os.dup2(sink.fileno(), 2)
         try:
             yield lambda: (sink.seek(0), sink.read().decode(errors="replace"))[1]
         finally:
-            sys.stderr.flush()
+            if sys.stderr is not None:
+                sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
             sink.seek(0)

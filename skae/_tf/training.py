@@ -25,7 +25,6 @@ same seed gives the same training run, and no global seed is set.
 
 import copy
 import functools
-import sys
 import time
 
 import numpy as np
@@ -655,8 +654,9 @@ class Progress(Policy):
         self.epoch_times = []
 
     def _write(self, text):
-        (self.stream or sys.stdout).write(text)
-        (self.stream or sys.stdout).flush()
+        # print, as MLPRegressor's verbose output: it writes nothing when
+        # sys.stdout is None (pythonw, services) instead of raising.
+        print(text, end="", file=self.stream, flush=True)
 
     def on_epoch_begin(self, loop):
         self.started = time.perf_counter()
