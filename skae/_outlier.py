@@ -5,7 +5,13 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import _num_features, check_is_fitted
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    _get_feature_names,
+    _num_features,
+    check_is_fitted,
+)
 
 from ._base import _swap_in
 from ._tied import default_deep_tied
@@ -27,7 +33,9 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
     ----------
     autoencoder : skae autoencoder, default=None
         Any estimator with ``fit`` and ``score_samples`` (higher = more
-        normal); cloned, never changed.  None means
+        normal); cloned, never changed.  One without ``n_features_in_``
+        is fine: the detector then takes the number of features (and their
+        names) from X and checks new X against them itself.  None means
         ``TiedAutoencoder(n_components=k, hidden_layer_sizes=(256, 128),
         max_iter=100)`` with ``k = min(32, n_features // 2)`` (at least 1):
         a code narrow enough that unusual samples reconstruct worse than
@@ -125,10 +133,15 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         fitted = {
             "autoencoder_": autoencoder,
             "offset_": float(np.percentile(scores, 100.0 * self.contamination)),
-            "n_features_in_": autoencoder.n_features_in_,
         }
-        if hasattr(autoencoder, "feature_names_in_"):
-            fitted["feature_names_in_"] = autoencoder.feature_names_in_
+        if hasattr(autoencoder, "n_features_in_"):
+            fitted["n_features_in_"] = autoencoder.n_features_in_
+            names = getattr(autoencoder, "feature_names_in_", None)
+        else:  # a duck-typed scorer: the detector reads (and later checks) X itself
+            fitted["n_features_in_"] = _num_features(X)
+            names = _get_feature_names(X)
+        if names is not None:
+            fitted["feature_names_in_"] = names
         return fitted
 
     def score_samples(self, X):
@@ -143,6 +156,10 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
+        if not hasattr(self.autoencoder_, "n_features_in_"):
+            # A scorer that does not check its input's width: check it here.
+            _check_feature_names(self, X, reset=False)
+            _check_n_features(self, X, reset=False)
         return self.autoencoder_.score_samples(X)
 
     def decision_function(self, X):
@@ -174,5 +191,7 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         inner = self._default() if self.autoencoder is None else self.autoencoder
-        tags.input_tags.sparse = inner.__sklearn_tags__().input_tags.sparse
+        # A duck-typed scorer without tags is not assumed to take sparse input.
+        inner_tags = getattr(inner, "__sklearn_tags__", None)
+        tags.input_tags.sparse = inner_tags is not None and inner_tags().input_tags.sparse
         return tags
