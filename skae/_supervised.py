@@ -448,7 +448,9 @@ class AutoencoderClassifier(ClassifierMixin, _BaseAutoencoderPredictor):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-            Class labels; -1 (in a numeric y) marks an unlabelled row.
+            Class labels; -1 marks an unlabelled row (among string labels,
+            the number -1 in a y of dtype object, as in
+            :class:`~sklearn.semi_supervised.SelfTrainingClassifier`).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, in pretraining and fine-tuning alike.
             Samples of weight 0 are left out altogether.
@@ -462,9 +464,16 @@ class AutoencoderClassifier(ClassifierMixin, _BaseAutoencoderPredictor):
     def _targets(self, y, n_samples):
         y = column_or_1d(y, warn=True)
         check_consistent_length(np.empty(n_samples), y)
+        if y.dtype.kind in "US" and (y == "-1").any():
+            raise ValueError(
+                "y has dtype string and contains '-1'. To mark unlabelled rows among string"
+                " labels, use dtype object and the number -1 for them (as"
+                " SelfTrainingClassifier does)."
+            )
         unlabelled = np.zeros(n_samples, bool)
-        if y.dtype.kind in "iuf":
-            unlabelled = y == -1
+        if y.dtype.kind in "iufO":
+            # Object labels (strings, say) mark unlabelled rows with the number -1.
+            unlabelled = np.asarray(y == -1, dtype=bool)
         check_classification_targets(y[~unlabelled])
         classes, index = np.unique(y[~unlabelled], return_inverse=True)
         targets = np.zeros((n_samples, 1))
