@@ -9,6 +9,7 @@ TensorFlow is imported lazily, by the first ``fit`` or unpickling of a fitted
 model, through the ``skae._tf`` sub-package.
 """
 
+import copy
 import os
 import sys
 import threading
@@ -127,6 +128,15 @@ def _unit_mean(w):
     return w / w.mean()
 
 
+def _same_value(a, b):
+    """Whether two parameter values are equal (values that cannot say, such
+    as arrays, count as different)."""
+    try:
+        return a is b or bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
 def _layer_sizes(value, name):
     """A layer-size parameter (an int or a sequence of ints) as a tuple of
     positive ints, or a ValueError naming it."""
@@ -181,7 +191,7 @@ def _dense_chunks(X):
 
 
 # Fitted state that is private: swapped in and out with the public ``*_`` attributes.
-_PRIVATE_FITTED = ("_network", "_training_state", "_stats", "_scatter")
+_PRIVATE_FITTED = ("_network", "_training_state", "_stats", "_scatter", "_fitted_params")
 # Version of the pickled state; a pickle of another format is refused clearly.
 _STATE_FORMAT = 1
 
@@ -497,11 +507,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         X, sample_weight = self._check_weights(X, sample_weight)
         spec = self._training_spec(self._network_spec(X.shape[1]))
         if continuing and previous.spec != spec:
-            raise ValueError(
-                f"{'partial_fit' if incremental else 'fit with warm_start=True'} cannot change"
-                " the network: its parameters differ from those of the fitted model."
-                " Use fit (with warm_start=False) to train a new one."
-            )
+            refused = self._refused_changes(previous.spec, spec, X.shape[1])
+            if refused is not None:
+                raise ValueError(
+                    f"{'partial_fit' if incremental else 'fit with warm_start=True'} cannot change"
+                    f" the shapes of the fitted network's weights, and {refused or 'its parameters'}"
+                    " would. Set it back, or use fit (with warm_start=False) to train a new model."
+                )
         rng = check_random_state(self.random_state)
 
         X_train, w_train, X_val, w_val = X, sample_weight, None, None
@@ -522,7 +534,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         seeds = None
         if continuing:
-            state = previous.copy()  # the fitted model stays untouched until the swap
+            # The fitted model stays untouched until the swap; the copy trains
+            # under the current parameters (alpha, noise, penalties may change).
+            state = previous.copy(spec)
         else:
             seeds = rng.randint(np.iinfo(np.int32).max, size=2)
             state = training.TrainingState.fresh(
@@ -587,6 +601,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             validation_scores_=None,
             best_validation_score_=None,
             pretraining_loss_curves_=greedy_curves,
+            _fitted_params=copy.deepcopy(self.get_params(deep=False)),
         )
         if val is not None:
             old = self.__dict__.get("validation_scores_") if continuing else None
@@ -616,6 +631,33 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if np.all(w == w[0]):
             return X, None
         return X, _unit_mean(w)
+
+    def _refused_changes(self, fitted_spec, spec, n_features):
+        """None when ``spec`` (the current parameters) keeps the shapes of the
+        fitted network's weights, so training can go on; otherwise the
+        parameter changes that alter them, as "n_components changed from 2
+        to 3" (each found by applying it alone to the fitted parameters; ''
+        when a model saved without them cannot tell)."""
+        networks, _ = _tf_side()
+
+        def keeps_shapes(other):
+            return other.centred_linear == fitted_spec.centred_linear and (
+                networks.weight_shapes(other) == networks.weight_shapes(fitted_spec)
+            )
+
+        if keeps_shapes(spec):
+            return None
+        old = self.__dict__.get("_fitted_params")
+        if old is None:
+            return ""
+        changes = []
+        for name, value in self.get_params(deep=False).items():
+            if _same_value(old.get(name), value):
+                continue
+            trial = type(self)(**{**old, name: value})
+            if not keeps_shapes(trial._training_spec(trial._network_spec(n_features))):
+                changes.append(f"{name} changed from {old.get(name)!r} to {value!r}")
+        return ", ".join(changes)
 
     def _network_spec(self, n_features):
         if isinstance(self.n_components, bool):

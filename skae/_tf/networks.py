@@ -87,6 +87,12 @@ def initial_weights(spec, seed):
     return weights
 
 
+def weight_shapes(spec):
+    """The shapes of ``spec``'s named weights: two specs whose shapes agree
+    can go on training each other's weights."""
+    return tf.nest.map_structure(np.shape, initial_weights(spec, 0))
+
+
 def calibrated(spec):
     """A VAE with a Gaussian decoder whose variance is fitted (``loss='mse'``)."""
     return spec.variational and spec.loss == "mse"

@@ -218,9 +218,14 @@ class TrainingState:
             memory=copy.deepcopy(data["memory"]),
         )
 
-    def copy(self):
-        """An independent copy (new variables): what a transaction trains on."""
-        return TrainingState.from_numpy(self.to_numpy())
+    def copy(self, spec=None):
+        """An independent copy (new variables): what a transaction trains on;
+        with ``spec``, for that network (whose weights have the same shapes:
+        a changed penalty or noise level, say)."""
+        data = self.to_numpy()
+        if spec is not None:
+            data["spec"] = spec
+        return TrainingState.from_numpy(data)
 
 
 # -- the data -----------------------------------------------------------------
