@@ -741,6 +741,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             state["_skae_state"] = {
                 "format": _STATE_FORMAT,
                 "skae_version": _skae_version(),
+                "estimator": type(self).__qualname__,
                 "training": None if training_state is None else training_state.to_numpy(),
                 "network": None if shared else (net.spec, net.get_weights()),
             }
@@ -763,17 +764,42 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f" {saved.get('format')!r}; skae {_skae_version()} reads format {_STATE_FORMAT}."
                 " Load it with the version that saved it, or fit the model again."
             )
-        # Building the networks checks the weights' shapes and finiteness.
+        name = type(self).__qualname__
+        saved_as = saved.get("estimator", name)  # saves before this tag: checked below
+        if saved_as != name:
+            raise ValueError(f"This saved {saved_as} is not a {name}: load it as what it is.")
+        try:
+            self._load_networks(saved)
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+            raise ValueError(
+                f"This saved {name} is damaged or was not written by skae ({exc});"
+                " fit the model again."
+            ) from None
+
+    def _load_networks(self, saved):
+        """Rebuild the networks of a save, checking the whole of it: the
+        estimator's parameters, every part of the training state and the
+        finiteness of each array (weights, Adam's moments), and that the
+        network is one this class builds."""
+        missing = [p for p in self._get_param_names() if p not in self.__dict__]
+        if missing:
+            raise ValueError(f"the parameters {', '.join(missing)} are missing")
         networks, training = _tf_side()
         training_state = None
         if saved["training"] is not None:
+            training.check_saved(saved["training"])
             training_state = training.TrainingState.from_numpy(saved["training"])
-            self._training_state = training_state
         if saved["network"] is None:
-            self._network = training_state.net
+            net = training_state.net
         else:
             spec, weights = saved["network"]
-            self._network = networks.Autoencoder(spec, weights=weights)
+            net = networks.Autoencoder(spec, weights=weights)  # checks shapes and finiteness
+        if net.spec.variational != bool(self._architecture().get("variational", False)):
+            kind = "a variational" if net.spec.variational else "not a variational"
+            raise ValueError(f"its network is {kind} autoencoder")
+        self._network = net
+        if training_state is not None:
+            self._training_state = training_state
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -303,7 +303,16 @@ class _BaseAutoencoderPredictor(BaseEstimator):
         super().__setstate__(state)
         if saved is not None:
             networks, _ = _tf_side()
-            self._network = networks.build(*saved)
+            try:
+                spec, weights = saved
+                if not isinstance(spec, PredictorSpec) or spec.task != self._task:
+                    raise ValueError(f"its network is not an {type(self).__name__}'s")
+                self._network = networks.build(spec, weights)  # checks shapes and finiteness
+            except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+                raise ValueError(
+                    f"This saved {type(self).__name__} is damaged or was not written by skae"
+                    f" ({exc}); fit the model again."
+                ) from None
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -508,9 +508,22 @@ def test_a_save_relabelled_as_another_class_is_refused(digits):
     # loaded; transform and sample() ran and get_params raised AttributeError.
     _, state = _saved(digits)
     with pytest.raises(ValueError, match="TiedAutoencoder.*not a VariationalAutoencoder"):
-        _load(VariationalAutoencoder, state)
+        _load(VariationalAutoencoder, copy.deepcopy(state))
     with pytest.raises(ValueError, match="not a SparseAutoencoder"):
-        _load(SparseAutoencoder, state)
+        _load(SparseAutoencoder, copy.deepcopy(state))
+
+
+def test_a_save_without_its_class_tag_is_still_checked_against_the_class(digits):
+    # A save from before the class tag: the network's kind and the class's
+    # parameters are checked instead.
+    _, state = _saved(digits)
+    del state["_skae_state"]["estimator"]
+    with pytest.raises(ValueError, match="VariationalAutoencoder is damaged.*parameters .*beta"):
+        _load(VariationalAutoencoder, copy.deepcopy(state))
+    for param in VariationalAutoencoder._get_param_names():
+        state.setdefault(param, VariationalAutoencoder().get_params()[param])
+    with pytest.raises(ValueError, match="not a variational autoencoder"):
+        _load(VariationalAutoencoder, state)
 
 
 def test_a_save_relabelled_in_the_pickle_stream_is_refused(digits):
@@ -520,6 +533,19 @@ def test_a_save_relabelled_in_the_pickle_stream_is_refused(digits):
     assert tampered != blob
     with pytest.raises(ValueError, match="not a SparseAutoencoder"):
         pickle.loads(tampered)
+
+
+def test_a_meta_estimator_save_is_checked_too(digits):
+    y = np.arange(len(digits)) % 3
+    clf = AutoencoderClassifier(TiedAutoencoder(2, max_iter=1, random_state=0), max_iter=1).fit(digits, y)
+    state = clf.__getstate__()
+    spec, weights = state["_skae_network"]
+    weights["head"][0]["kernel"][0, 0] = np.inf
+    with pytest.raises(ValueError, match="saved AutoencoderClassifier is damaged.*NaN or infinity"):
+        _load(AutoencoderClassifier, state)
+    reg_state = clf.__getstate__()
+    with pytest.raises(ValueError, match="not an AutoencoderRegressor's"):
+        _load(AutoencoderRegressor, reg_state)
 
 
 def test_an_untampered_save_still_loads(digits):

@@ -637,7 +637,7 @@ def plain(structure):
     return structure
 
 
-def _check_weights(expected, weights):
+def check_weights(expected, weights):
     """Weights given to a network (loaded, or computed) must have its shapes
     and be finite."""
     shapes = tf.nest.map_structure(np.shape, expected)
@@ -672,7 +672,7 @@ class Autoencoder(tf.Module):
         self.spec = spec
         init = initial_weights(spec, seed)
         if weights is not None:
-            _check_weights(init, weights)
+            check_weights(init, weights)
             init = weights
         self.params = tf.nest.map_structure(
             lambda w: tf.Variable(np.asarray(w, dtype=np.float32)), init
@@ -701,7 +701,7 @@ class Autoencoder(tf.Module):
         return plain(tf.nest.map_structure(lambda v: v.numpy(), replica_variables(self.params)))
 
     def set_weights(self, weights):
-        _check_weights(self.get_weights(), weights)
+        check_weights(self.get_weights(), weights)
         for v, w in zip(self.variables_list, tf.nest.flatten(weights)):
             v.assign(np.asarray(w, dtype=np.float32))
 
@@ -762,7 +762,7 @@ class Predictor(Autoencoder):
         tf.Module.__init__(self, name="predictor")
         self.spec = spec
         self.params = tf.nest.map_structure(lambda w: tf.Variable(np.asarray(w, dtype=np.float32)), weights)
-        _check_weights(self.initial(spec, 0, weights["encoder"], weights.get("decoder")), weights)
+        check_weights(self.initial(spec, 0, weights["encoder"], weights.get("decoder")), weights)
 
     @staticmethod
     def initial(spec, seed, encoder, decoder=None):

@@ -209,6 +209,8 @@ class TrainingState:
 
     @classmethod
     def from_numpy(cls, data):
+        """The state of :meth:`to_numpy`'s data (see :func:`check_saved` for data
+        from a file)."""
         net = networks.build(data["spec"], data["weights"])
         rng = np.random.default_rng()
         rng.bit_generator.state = copy.deepcopy(data["rng"])
@@ -226,6 +228,42 @@ class TrainingState:
         if spec is not None:
             data["spec"] = spec
         return TrainingState.from_numpy(data)
+
+
+SAVED_STATE_KEYS = ("spec", "weights", "optimizer", "learning_rate", "rng", "epoch", "schedule_epoch", "memory")
+
+
+def check_saved(data):
+    """Check a saved state (:meth:`TrainingState.to_numpy`'s data, read
+    back from a file) before building from it: every part present, Adam's
+    moments shaped as the weights, every number finite (and the second
+    moments non-negative).  A ValueError says what is wrong."""
+    missing = [key for key in SAVED_STATE_KEYS if key not in data]
+    if missing:
+        raise ValueError(f"the training state is missing {', '.join(map(repr, missing))}")
+    optimizer = data["optimizer"]
+    missing = [key for key in ("m", "v", "powers", "iterations") if key not in optimizer]
+    if missing:
+        raise ValueError(f"the optimizer state is missing {', '.join(map(repr, missing))}")
+    networks.check_weights(networks.initial_weights(data["spec"], 0), data["weights"])
+    weight_shapes = tf.nest.map_structure(np.shape, data["weights"])
+    for key, what in (("m", "first"), ("v", "second")):
+        try:
+            tf.nest.assert_same_structure(data["weights"], optimizer[key])
+            same = weight_shapes == tf.nest.map_structure(np.shape, optimizer[key])
+        except (ValueError, TypeError):
+            same = False
+        if not same:
+            raise ValueError(f"Adam's {what} moments do not fit the network's weights")
+    parts = {
+        "weights": data["weights"], "Adam's moments": [optimizer["m"], optimizer["v"]],
+        "Adam's powers": optimizer["powers"], "learning rate": data["learning_rate"],
+    }
+    for what, values in parts.items():
+        if not all(np.isfinite(np.asarray(a, np.float64)).all() for a in tf.nest.flatten(values)):
+            raise ValueError(f"the training state's {what} contain NaN or infinity")
+    if any((np.asarray(a) < 0).any() for a in tf.nest.flatten(optimizer["v"])):
+        raise ValueError("Adam's second moments are negative")
 
 
 # -- the data -----------------------------------------------------------------
