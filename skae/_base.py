@@ -15,6 +15,7 @@ import sys
 import threading
 import warnings
 import weakref
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -126,6 +127,18 @@ def _unit_mean(w):
     weights such as 1e308 overflow a plain mean, and ``w / inf`` is 0."""
     w = w / w.max()
     return w / w.mean()
+
+
+def _divergence_message(estimator, what, exc, culprits):
+    """The error for a divergence that weighted loss terms caused (None if none did)."""
+    if not culprits:
+        return None
+    named = " and ".join(f"{name}={getattr(estimator, name)!r}" for name in culprits)
+    return (
+        f"{type(estimator).__name__} {what} diverged: the loss became {exc.loss} at epoch"
+        f" {exc.epoch}, because the loss term weighted by {named} overflows float32 from"
+        f" the first step. Lower {' and '.join(culprits)}."
+    )
 
 
 def _same_value(a, b):
@@ -496,7 +509,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _train(self, X, sample_weight, incremental):
         """Everything fit/partial_fit compute; returns (fitted attributes, warning)."""
-        _, training = _tf_side()
+        networks, training = _tf_side()
         previous = self.__dict__.get("_training_state")
         continuing = previous is not None and (incremental or self.warm_start)
         X = validate_data(
@@ -580,8 +593,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 policies=policies, max_epochs=max_epochs, verbose=self.verbose,
             )
         except training.NonFiniteLossError as exc:
+            start = previous.net.get_weights() if continuing else networks.initial_weights(spec, int(seeds[0]))
+            culprits = training.overflowing_terms(spec, start, data, self._loss_terms(spec))
             raise ValueError(
-                f"{type(self).__name__} training diverged: the loss became {exc.loss}"
+                _divergence_message(self, "training", exc, culprits)
+                or f"{type(self).__name__} training diverged: the loss became {exc.loss}"
                 f" at epoch {exc.epoch}. Scale the input (e.g. with StandardScaler,"
                 " or to [0, 1] for loss='binary_crossentropy') or lower"
                 f" learning_rate_init (now {self.learning_rate_init})."
@@ -631,6 +647,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if np.all(w == w[0]):
             return X, None
         return X, _unit_mean(w)
+
+    def _loss_terms(self, spec):
+        """The weighted loss terms of ``spec``: the parameter that weighs each,
+        mapped to ``spec`` without that term (to tell, when training
+        diverges, whether a term rather than the data overflowed)."""
+        terms = {}
+        if spec.alpha:
+            terms["alpha"] = replace(spec, alpha=0.0)
+        if spec.layer_loss_weight and spec.hidden_layer_sizes:
+            terms["layer_loss_weight"] = replace(spec, layer_loss_weight=0.0)
+        return terms
 
     def _refused_changes(self, fitted_spec, spec, n_features):
         """None when ``spec`` (the current parameters) keeps the shapes of the

@@ -1,5 +1,6 @@
 """SparseAutoencoder: a logistic code layer pushed towards sparse activity."""
 
+from dataclasses import replace
 from numbers import Real
 
 import numpy as np
@@ -233,6 +234,12 @@ class SparseAutoencoder(BaseAutoencoder):
             "code_activation": "logistic",
             "penalties": (penalty,) if self.sparsity_weight > 0 else (),
         }
+
+    def _loss_terms(self, spec):
+        terms = super()._loss_terms(spec)
+        if spec.penalties:
+            terms["sparsity_weight"] = replace(spec, penalties=())
+        return terms
 
     def _fitted_attributes(self, X, sample_weight, net, loop, continuing):
         codes = self._run(net, "encode", X, np.float64)

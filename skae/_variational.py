@@ -1,6 +1,7 @@
 """VariationalAutoencoder: a generative estimator that transforms, scores and samples."""
 
 import warnings
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -330,6 +331,9 @@ class VariationalAutoencoder(BaseAutoencoder):
             "variational": True,
             "beta": float(self.beta),
         }
+
+    def _loss_terms(self, spec):
+        return {**super()._loss_terms(spec), "beta": replace(spec, beta=0.0)}
 
     def transform(self, X, return_std=False):
         """Encode X: the posterior mean (and, if asked, standard deviation).

@@ -101,6 +101,29 @@ class NonFiniteLossError(ArithmeticError):
         self.loss = loss
 
 
+def overflowing_terms(spec, weights, data, without):
+    """Which weighted loss terms make training's loss non-finite from the start.
+
+    ``without`` maps a parameter's name to ``spec`` with that term removed.
+    The loss is evaluated at ``weights`` (the starting point) on the first
+    rows of ``data``; if it is not finite, the names whose removal makes it
+    finite are returned (a term whose weight overflows float32, not the
+    data, is then to blame).  Called only after training diverged.
+    """
+    _, x = next(data.chunks(256))
+    x = tf.convert_to_tensor(x, tf.float32)
+    params = tf.nest.map_structure(lambda w: tf.constant(np.asarray(w, np.float32)), weights)
+    seed = tf.constant([0, 0], tf.int64)
+
+    def finite(s):
+        loss, _ = networks.objective(s, params, x, networks.training_draws(s, x, seed))
+        return bool(np.isfinite(loss.numpy()))
+
+    if finite(spec):
+        return []
+    return [name for name, other in without.items() if finite(other)]
+
+
 # -- the optimiser ------------------------------------------------------------
 class Adam:
     """Adam's state (Kingma & Ba, 2015): the moments ``m`` and ``v`` (named
