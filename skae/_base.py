@@ -564,15 +564,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         max_epochs = 1 if incremental else self.max_iter
         greedy_curves = self.__dict__.get("pretraining_loss_curves_") if continuing else None
         n_layers = len(spec.layer_sizes) - 1
-        if self.pretraining == "greedy" and not (continuing or incremental) and n_layers > 1:
-            # Half of max_iter, shared by the layers; the stack is fine-tuned for the rest.
-            per_layer = max(1, self.max_iter // (2 * n_layers))
+        # Half of max_iter, shared by the layers; the stack is fine-tuned for
+        # the rest. Fewer than 2 epochs per layer: no pretraining (n_iter_ never
+        # exceeds max_iter).
+        per_layer = self.max_iter // (2 * n_layers)
+        if self.pretraining == "greedy" and not (continuing or incremental) and n_layers > 1 and per_layer:
             greedy_curves = training.greedy_pretrain(
                 state, data, epochs=per_layer, batch_size=batch_size, shuffle=self.shuffle,
                 verbose=self.verbose,
             )
             state.epoch += per_layer * n_layers
-            max_epochs = max(1, max_epochs - per_layer * n_layers)
+            max_epochs -= per_layer * n_layers  # at least max_iter / 2
 
         schedule = {
             "constant": training.ConstantSchedule,

@@ -103,11 +103,14 @@ class SparseAutoencoder(BaseAutoencoder):
         input noise; the first keeps ``loss``, the others reconstruct with
         squared error; the last (the code layer) keeps the code's activation,
         penalties and posterior.  The epochs come out of ``max_iter``: each
-        of the L layers gets ``max_iter // (2 L)`` (at least 1), on its own
-        cosine schedule from ``learning_rate_init``, and the stack is then
-        fine-tuned for the rest (at least 1).  A network of one layer has
-        nothing to stack: 'greedy' is then 'none'.  ``partial_fit`` and
-        ``fit`` with ``warm_start`` go on from the current weights without it.
+        of the L layers gets ``max_iter // (2 L)``, on its own cosine
+        schedule from ``learning_rate_init``, and the stack is then
+        fine-tuned for the rest, so ``n_iter_`` (which counts both) never
+        exceeds ``max_iter``.  With ``max_iter < 2 L`` there are too few
+        epochs to share, and a network of one layer has nothing to stack:
+        'greedy' is then 'none' (``pretraining_loss_curves_`` is None).
+        ``partial_fit`` and ``fit`` with ``warm_start`` go on from the
+        current weights without it.
     layer_loss_weight : float, default=0.0
         Weight of an extra loss term ``sum_i ||e_i - d_i||^2`` (a mean over
         the samples), between each hidden encoder layer's output e_i and the
@@ -118,8 +121,10 @@ class SparseAutoencoder(BaseAutoencoder):
     Attributes
     ----------
     mean_activation_ : ndarray of shape (n_components,)
-        Mean activation of each code unit over the training data: compare
-        with ``sparsity_target`` to see the sparsity reached.
+        Mean activation of each code unit over the data of the last call
+        (``fit``, or the chunk of the last ``partial_fit``), by the network
+        as that call left it: compare with ``sparsity_target`` to see the
+        sparsity reached.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features,)

@@ -580,36 +580,52 @@ def test_diverging_on_data_still_names_the_data(digits):
 
 
 # == Documentation that does not match behaviour ===================================================
-# -- 15. the linear net's partial_fit and sparse input: equal to rounding ----------------------------
-def test_linear_tied_partial_fit_and_sparse_equal_fit_to_rounding(digits):
-    fit = TiedAutoencoder(4, max_iter=4, tol=0, shuffle=True, random_state=0).fit(digits)
-    parts = TiedAutoencoder(4, max_iter=4, tol=0, random_state=0)
+# -- 15. the linear net's partial_fit and sparse input -----------------------------------------
+def test_what_the_guide_says_of_the_linear_net_holds(digits):
+    # Reported: the guide said "bit for bit" of 4x partial_fit against fit
+    # and of sparse against dense input, for every estimator.  The linear
+    # net trains the same weights bit for bit; its Rayleigh-Ritz finish
+    # (components_) is equal to rounding from sparse input, and after
+    # partial_fit it is made from the running scatter: an approximation.
+    kw = dict(n_components=4, hidden_layer_sizes=(), tol=0, n_iter_no_change=10**6, random_state=0)
+    fit = TiedAutoencoder(max_iter=4, **kw).fit(digits)
+    parts = TiedAutoencoder(max_iter=4, **kw)
     for _ in range(4):
         parts.partial_fit(digits)
-    sparse = TiedAutoencoder(4, max_iter=4, tol=0, random_state=0).fit(sp.csr_matrix(digits))
-    for other in (parts, sparse):
-        np.testing.assert_allclose(other.transform(digits), fit.transform(digits), rtol=1e-10, atol=1e-12)
-    text = (DOCS / "user_guide" / "incremental.rst").read_text()
-    # What the guide promises of the linear net is "to rounding", not bit for bit.
-    assert "linear" in text and "to rounding" in text
+    sparse = TiedAutoencoder(max_iter=4, **kw).fit(sp.csr_matrix(digits))
+
+    def trained(ae):
+        return ae._training_state.net.get_weights()["encoder"][0]["kernel"]
+
+    np.testing.assert_array_equal(trained(parts), trained(fit))
+    np.testing.assert_array_equal(trained(sparse), trained(fit))
+    np.testing.assert_allclose(sparse.components_, fit.components_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(sparse.transform(digits), fit.transform(digits), rtol=0, atol=1e-12)
+    # After partial_fit: components in the trained subspace, close to fit's.
+    Q = np.linalg.qr(trained(parts))[0]
+    np.testing.assert_allclose(parts.components_ @ Q @ Q.T, parts.components_, atol=1e-6)  # a float32 kernel
+    assert parts.score(digits) > 1.05 * fit.score(digits)  # scores are negative errors
+    text = " ".join((DOCS / "user_guide" / "incremental.rst").read_text().split())
+    assert "approximate those of ``fit`` rather than equal them" in text
+    assert "equal to rounding" in text
 
 
 # -- 16. n_samples_seen_, mean_activation_, and greedy pretraining's budget ---------------------------
 def test_n_samples_seen_counts_rows_as_documented(digits):
     X = digits[:120]
-    ae = TiedAutoencoder(4, max_iter=2, random_state=0).fit(X, sample_weight=np.full(120, 2.0))
+    ae = TiedAutoencoder(4, hidden_layer_sizes=(), max_iter=2, random_state=0).fit(X, sample_weight=np.full(120, 2.0))
     assert ae.n_samples_seen_ == 120
     ae.partial_fit(X, sample_weight=np.r_[np.full(60, 3.0), np.zeros(60)])
     assert ae.n_samples_seen_ == 180  # rows of non-zero weight
-    doc = TiedAutoencoder.__doc__
-    assert "rows of non-zero weight" in doc and "the sum of the\n        weights" not in doc
+    doc = " ".join(TiedAutoencoder.__doc__.split())
+    assert "rows of non-zero weight" in doc and "the sum of the weights" not in doc
 
 
 def test_mean_activation_after_partial_fit_is_as_documented(digits):
     ae = SparseAutoencoder(8, max_iter=2, random_state=0).fit(digits[:900])
     ae.partial_fit(digits[900:])
     np.testing.assert_allclose(ae.mean_activation_, ae.transform(digits[900:]).mean(axis=0), rtol=1e-6)
-    assert "last call" in SparseAutoencoder.__doc__
+    assert "the last call" in " ".join(SparseAutoencoder.__doc__.split())
 
 
 @pytest.mark.parametrize("max_iter", [1, 2, 3, 4, 5, 6, 7, 12])
