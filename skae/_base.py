@@ -47,8 +47,10 @@ _CHUNK_SIZE = 16384
 _CHUNK_ENTRIES = 2**22
 
 
-def _chunk_rows(n_features, most=_CHUNK_SIZE):
-    """Rows per chunk for data of ``n_features`` columns."""
+def _chunk_rows(n_features, most=None):
+    """Rows per chunk for data of ``n_features`` columns (at most ``most``,
+    by default _CHUNK_SIZE, read when called)."""
+    most = _CHUNK_SIZE if most is None else most
     return int(max(1, min(most, _CHUNK_ENTRIES // max(1, n_features))))
 
 
