@@ -670,10 +670,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         to 3" (each found by applying it alone to the fitted parameters; ''
         when a model saved without them cannot tell)."""
         networks, _ = _tf_side()
+        fitted_shapes = networks.weight_shapes(fitted_spec)
 
         def keeps_shapes(other):
             return other.centred_linear == fitted_spec.centred_linear and (
-                networks.weight_shapes(other) == networks.weight_shapes(fitted_spec)
+                networks.weight_shapes(other) == fitted_shapes
             )
 
         if keeps_shapes(spec):

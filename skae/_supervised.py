@@ -23,11 +23,11 @@ from sklearn.utils.validation import (
 
 from ._base import (
     BaseAutoencoder,
-    _unit_mean,
     _check_float32_range,
     _layer_sizes,
     _swap_in,
     _tf_side,
+    _unit_mean,
     _validate_fitted_X,
 )
 from ._spec import PredictorSpec
@@ -124,8 +124,6 @@ class _BaseAutoencoderPredictor(BaseEstimator):
             keep = sample_weight > 0
             if not keep.all():  # a zero weight is exactly as if the row were not there
                 X, targets, labelled, sample_weight = X[keep], targets[keep], labelled[keep], sample_weight[keep]
-            if keep.any():  # relative weights: scaled so that no mean below overflows
-                sample_weight = sample_weight / sample_weight.max()
         if not labelled.any():
             raise ValueError(
                 f"{type(self).__name__} needs labelled rows: every row of y is"

@@ -637,9 +637,10 @@ def plain(structure):
     return structure
 
 
-def check_weights(expected, weights):
-    """Weights given to a network (loaded, or computed) must have its shapes
-    and be finite."""
+def check_weights(expected, weights, what="The weights"):
+    """Weights given to a network (loaded, or computed), or arrays that must
+    match them (Adam's moments, named by ``what``), must have its shapes and
+    be finite."""
     shapes = tf.nest.map_structure(np.shape, expected)
     try:
         tf.nest.assert_same_structure(expected, weights)
@@ -647,10 +648,10 @@ def check_weights(expected, weights):
     except (ValueError, TypeError):
         same = False
     if not same:
-        raise ValueError("The weights do not fit this network's shapes.")
+        raise ValueError(f"{what} do not fit this network's shapes.")
     if not all(np.isfinite(w).all() for w in tf.nest.flatten(weights)):
         raise ValueError(
-            "The weights contain NaN or infinity: a saved model that was corrupted or"
+            f"{what} contain NaN or infinity: a saved model that was corrupted or"
             " not written by skae."
         )
 

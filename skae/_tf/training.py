@@ -269,21 +269,10 @@ def check_saved(data):
     if missing:
         raise ValueError(f"the optimizer state is missing {', '.join(map(repr, missing))}")
     networks.check_weights(networks.initial_weights(data["spec"], 0), data["weights"])
-    weight_shapes = tf.nest.map_structure(np.shape, data["weights"])
-    for key, what in (("m", "first"), ("v", "second")):
-        try:
-            tf.nest.assert_same_structure(data["weights"], optimizer[key])
-            same = weight_shapes == tf.nest.map_structure(np.shape, optimizer[key])
-        except (ValueError, TypeError):
-            same = False
-        if not same:
-            raise ValueError(f"Adam's {what} moments do not fit the network's weights")
-    parts = {
-        "weights": data["weights"], "Adam's moments": [optimizer["m"], optimizer["v"]],
-        "Adam's powers": optimizer["powers"], "learning rate": data["learning_rate"],
-    }
-    for what, values in parts.items():
-        if not all(np.isfinite(np.asarray(a, np.float64)).all() for a in tf.nest.flatten(values)):
+    networks.check_weights(data["weights"], optimizer["m"], "Adam's first moments")
+    networks.check_weights(data["weights"], optimizer["v"], "Adam's second moments")
+    for what, values in (("powers", optimizer["powers"]), ("learning rate", data["learning_rate"])):
+        if not np.isfinite(np.asarray(values, np.float64)).all():
             raise ValueError(f"the training state's {what} contain NaN or infinity")
     if any((np.asarray(a) < 0).any() for a in tf.nest.flatten(optimizer["v"])):
         raise ValueError("Adam's second moments are negative")
