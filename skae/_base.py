@@ -42,7 +42,7 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 # Inference (and the linear net's statistics) read at most this many rows,
 # and about this many entries, at a time: the densified chunk of a wide
 # sparse matrix and the activations stay bounded (as the trainer's chunks:
-# training.CHUNK_ENTRIES).
+# skae._tf.data.CHUNK_ENTRIES).
 _CHUNK_SIZE = 16384
 _CHUNK_ENTRIES = 2**22
 
@@ -161,11 +161,62 @@ def _layer_sizes(value, name):
     return tuple(int(h) for h in sizes)
 
 
-def _tf_side():
-    """The TensorFlow side (networks and training), imported on first use."""
-    from ._tf import networks, training
+def _pair(value, name):
+    """``kernel_size`` or ``strides``: an int or two, as a pair of positive ints."""
+    pair = _layer_sizes(value, name)
+    if len(pair) == 1:
+        pair *= 2
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints (height, width), got {value!r}.")
+    return pair
 
-    return networks, training
+
+def _convolutions(est, n_features):
+    """The image and convolution options of an autoencoder's NetworkSpec,
+    checked against X's width."""
+    filters = _layer_sizes(est.conv_filters, "conv_filters")
+    kernel_size, strides = _pair(est.kernel_size, "kernel_size"), _pair(est.strides, "strides")
+    if est.image_shape is None:
+        if filters:
+            raise ValueError(
+                "conv_filters needs image_shape=(height, width) or (height, width, channels):"
+                " the shape each row of X is read as."
+            )
+        return {}
+    shape = tuple(est.image_shape) if not isinstance(est.image_shape, Integral) else (est.image_shape,)
+    if not (
+        len(shape) in (2, 3)
+        and all(isinstance(s, Integral) and not isinstance(s, bool) and (s >= 1 or s == -1) for s in shape)
+        and shape.count(-1) <= 1
+    ):
+        raise ValueError(
+            "image_shape must be (height, width) or (height, width, channels), positive integers"
+            f" (one may be -1: inferred from the number of features), got {est.image_shape!r}."
+        )
+    shape = tuple(int(s) for s in shape) + ((1,) if len(shape) == 2 else ())
+    known = int(np.prod([s for s in shape if s != -1]))
+    if -1 in shape:
+        if n_features % known:
+            raise ValueError(
+                f"image_shape={tuple(est.image_shape)} cannot read X's {n_features} features as images:"
+                f" {n_features} is not a multiple of {known}."
+            )
+        shape = tuple(n_features // known if s == -1 else s for s in shape)
+    if int(np.prod(shape)) != n_features:
+        raise ValueError(
+            f"image_shape={tuple(est.image_shape)} has {int(np.prod(shape))} values per image, but X has"
+            f" {n_features} features: each row of X must be one flat image."
+        )
+    if filters and getattr(est, "pretraining", "none") == "greedy":
+        raise ValueError("pretraining='greedy' trains dense layers only; it does not take conv_filters.")
+    return {"image_shape": shape, "conv_filters": filters, "kernel_size": kernel_size, "strides": strides}
+
+
+def _tf_side():
+    """The TensorFlow side (:mod:`skae._tf.engine`), imported on first use."""
+    from ._tf import engine
+
+    return engine
 
 
 def _finite(values, dtype, name):
@@ -291,6 +342,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "warm_start": ["boolean"],
         "pretraining": [StrOptions({"none", "greedy"})],
         "layer_loss_weight": [Interval(Real, 0, None, closed="left")],
+        "image_shape": [None, "array-like"],
+        "conv_filters": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "kernel_size": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "strides": ["array-like", Interval(Integral, 1, None, closed="left")],
     }
 
     # -- public API -----------------------------------------------------------
@@ -480,9 +535,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _training_data(self, X, sample_weight, X_val, w_val, state, incremental, seeds):
         """(training Data, validation Data or None, extras for the hooks below)."""
-        _, training = _tf_side()
-        val = None if X_val is None else training.Data(_rows(X_val), w_val)
-        return training.Data(_rows(X), sample_weight), val, {}
+        engine = _tf_side()
+        val = None if X_val is None else engine.Data(_rows(X_val), w_val)
+        return engine.Data(_rows(X), sample_weight), val, {}
 
     def _inference_network(self, state, X, sample_weight, extras, incremental):
         """The network ``transform`` uses after training on X; (network, attributes)."""
@@ -511,7 +566,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _train(self, X, sample_weight, incremental):
         """Everything fit/partial_fit compute; returns (fitted attributes, warning)."""
-        networks, training = _tf_side()
+        engine = _tf_side()
         previous = self.__dict__.get("_training_state")
         continuing = previous is not None and (incremental or self.warm_start)
         X = validate_data(
@@ -554,7 +609,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             state = previous.copy(spec)
         else:
             seeds = rng.randint(np.iinfo(np.int32).max, size=2)
-            state = training.TrainingState.fresh(
+            state = engine.TrainingState.fresh(
                 spec, init_seed=int(seeds[0]), train_seed=int(seeds[1]),
                 learning_rate=self.learning_rate_init,
             )
@@ -565,13 +620,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         max_epochs = 1 if incremental else self.max_iter
         greedy_curves = self.__dict__.get("pretraining_loss_curves_") if continuing else None
-        n_layers = len(spec.layer_sizes) - 1
+        n_layers = spec.n_weight_layers
         # Half of max_iter, shared by the layers; the stack is fine-tuned for
         # the rest. Fewer than 2 epochs per layer: no pretraining (n_iter_ never
         # exceeds max_iter).
         per_layer = self.max_iter // (2 * n_layers)
         if self.pretraining == "greedy" and not (continuing or incremental) and n_layers > 1 and per_layer:
-            greedy_curves = training.greedy_pretrain(
+            greedy_curves = engine.greedy_pretrain(
                 state, data, epochs=per_layer, batch_size=batch_size, shuffle=self.shuffle,
                 verbose=self.verbose,
             )
@@ -579,26 +634,26 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             max_epochs -= per_layer * n_layers  # at least max_iter / 2
 
         schedule = {
-            "constant": training.ConstantSchedule,
-            "adaptive": training.AdaptiveSchedule,
-            "cosine": lambda: training.CosineSchedule(self.max_iter if incremental else max_epochs),
+            "constant": engine.ConstantSchedule,
+            "adaptive": engine.AdaptiveSchedule,
+            "cosine": lambda: engine.CosineSchedule(self.max_iter if incremental else max_epochs),
         }[self.learning_rate]()
-        policies = [training.DivergenceGuard()]
+        policies = [engine.DivergenceGuard()]
         if val is not None:
-            policies.append(training.Validation(val))
+            policies.append(engine.Validation(val))
         if not (self.learning_rate == "cosine" and val is None):  # the schedule says when to stop
             monitor = "validation_score" if val is not None else "loss"
-            policies.append(training.Plateau(self.tol, self.n_iter_no_change, monitor, reset=not incremental))
+            policies.append(engine.Plateau(self.tol, self.n_iter_no_change, monitor, reset=not incremental))
         if self.verbose:
-            policies.append(training.Progress(self.verbose, max_epochs))
+            policies.append(engine.Progress(self.verbose, max_epochs))
         try:
-            loop = training.run(
+            loop = engine.run(
                 state, data, batch_size=batch_size, shuffle=self.shuffle, schedule=schedule,
                 policies=policies, max_epochs=max_epochs, verbose=self.verbose,
             )
-        except training.NonFiniteLossError as exc:
-            start = previous.net.get_weights() if continuing else networks.initial_weights(spec, int(seeds[0]))
-            culprits = training.overflowing_terms(spec, start, data, self._loss_terms(spec))
+        except engine.NonFiniteLossError as exc:
+            start = previous.net.get_weights() if continuing else engine.initial_weights(spec, int(seeds[0]))
+            culprits = engine.overflowing_terms(spec, start, data, self._loss_terms(spec))
             raise ValueError(
                 _divergence_message(self, "training", exc, culprits)
                 or f"{type(self).__name__} training diverged: the loss became {exc.loss}"
@@ -659,7 +714,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         terms = {}
         if spec.alpha:
             terms["alpha"] = replace(spec, alpha=0.0)
-        if spec.layer_loss_weight and spec.hidden_layer_sizes:
+        if spec.layer_loss_weight and spec.n_weight_layers > 1:
             terms["layer_loss_weight"] = replace(spec, layer_loss_weight=0.0)
         return terms
 
@@ -669,12 +724,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         parameter changes that alter them, as "n_components changed from 2
         to 3" (each found by applying it alone to the fitted parameters; ''
         when a model saved without them cannot tell)."""
-        networks, _ = _tf_side()
-        fitted_shapes = networks.weight_shapes(fitted_spec)
+        engine = _tf_side()
+        fitted_shapes = engine.weight_shapes(fitted_spec)
 
         def keeps_shapes(other):
             return other.centred_linear == fitted_spec.centred_linear and (
-                networks.weight_shapes(other) == fitted_shapes
+                engine.weight_shapes(other) == fitted_shapes
             )
 
         if keeps_shapes(spec):
@@ -706,6 +761,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             loss=self.loss,
             alpha=float(self.alpha),
             layer_loss_weight=float(self.layer_loss_weight),
+            **_convolutions(self, n_features),
             **self._architecture(),
         )
 
@@ -816,16 +872,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         missing = [p for p in self._get_param_names() if p not in self.__dict__]
         if missing:
             raise ValueError(f"the parameters {', '.join(missing)} are missing")
-        networks, training = _tf_side()
+        engine = _tf_side()
         training_state = None
         if saved["training"] is not None:
-            training.check_saved(saved["training"])
-            training_state = training.TrainingState.from_numpy(saved["training"])
+            engine.check_saved(saved["training"])
+            training_state = engine.TrainingState.from_numpy(saved["training"])
         if saved["network"] is None:
             net = training_state.net
         else:
             spec, weights = saved["network"]
-            net = networks.Autoencoder(spec, weights=weights)  # checks shapes and finiteness
+            net = engine.Autoencoder(spec, weights=weights)  # checks shapes and finiteness
         if net.spec.variational != bool(self._architecture().get("variational", False)):
             kind = "a variational" if net.spec.variational else "not a variational"
             raise ValueError(f"its network is {kind} autoencoder")

@@ -118,6 +118,30 @@ class SparseAutoencoder(BaseAutoencoder):
         decoder to retrace the encoder's steps.  No effect without hidden
         layers.
 
+    image_shape : tuple of int, default=None
+        ``(height, width)`` or ``(height, width, channels)``: read each row of
+        X as an image of this shape (X stays 2-D, one flat row per image, in
+        row-major order with channels last, as ``load_digits().data`` and
+        ``images.reshape(len(images), -1)`` give).  Its product must equal the
+        number of features; one entry may be -1, inferred from it as numpy's
+        ``reshape`` does (``(-1, 1)`` reads rows as 1-D signals of any length,
+        for ``kernel_size=(k, 1)``).  Needed by ``conv_filters``.
+
+    conv_filters : array-like of int, default=()
+        Channel counts of strided convolutional layers ('same' padding)
+        placed in front of the dense ``hidden_layer_sizes``, one layer per
+        entry; the decoder mirrors them with transposed convolutions (with
+        tied weights, the adjoints of the encoder's). Empty: a dense network.
+        Not with ``pretraining='greedy'``.
+
+    kernel_size : int or tuple of int, default=3
+        The convolutions' kernel ``(height, width)`` (an int: square), as
+        Keras' ``Conv2D``.
+
+    strides : int or tuple of int, default=2
+        The convolutions' strides ``(height, width)`` (an int: both): each
+        convolution divides the image's height and width by them, rounding up.
+
     Attributes
     ----------
     mean_activation_ : ndarray of shape (n_components,)
@@ -208,6 +232,10 @@ class SparseAutoencoder(BaseAutoencoder):
         warm_start=False,
         pretraining="none",
         layer_loss_weight=0.0,
+        image_shape=None,
+        conv_filters=(),
+        kernel_size=3,
+        strides=2,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -231,6 +259,10 @@ class SparseAutoencoder(BaseAutoencoder):
         self.warm_start = warm_start
         self.pretraining = pretraining
         self.layer_loss_weight = layer_loss_weight
+        self.image_shape = image_shape
+        self.conv_filters = conv_filters
+        self.kernel_size = kernel_size
+        self.strides = strides
 
     def _architecture(self):
         penalty = ("kl_sparsity", float(self.sparsity_target), float(self.sparsity_weight))

@@ -1,10 +1,21 @@
 """Plain descriptions of a network: the seam between the two worlds.
 
 The estimators (scikit-learn side) describe the network they want with a
-:class:`NetworkSpec`; the TensorFlow side builds and trains it.  Neither side
-imports the other's framework, and a spec is plain data, so it pickles.
+:class:`NetworkSpec` (or a :class:`PredictorSpec` on one); the TensorFlow side
+builds and trains it.  Neither side imports the other's framework, and a spec
+is plain data, so it pickles and is the key of the compiled functions' cache.
+
+A spec's network is a sequence of layer descriptions, derived from its
+hyperparameters: :class:`Dense`, :class:`Conv2D`, :class:`Conv2DTranspose`,
+:class:`Reshape` and :class:`Noise` (see :meth:`NetworkSpec.encoder_layers`
+and :meth:`NetworkSpec.decoder_layers`).  The layers with weights (dense and
+convolutional) each own one entry of the network's weights, in order; a
+decoder layer with ``tied=i`` has no kernel of its own and uses the kernel of
+the encoder's weight layer ``i`` through its adjoint: the transpose for a
+dense layer, the transposed convolution for a convolution.
 """
 
+import math
 from dataclasses import dataclass, field, replace
 
 # The one activation table: skae's (scikit-learn's) name -> (Keras' name for
@@ -16,6 +27,141 @@ ACTIVATIONS = {
     "relu": ("relu", "nn.relu"),
     "elu": ("elu", "nn.elu"),
 }
+
+
+# -- layer descriptions ----------------------------------------------------------
+@dataclass(frozen=True)
+class Dense:
+    """``activation(x W + b)`` on rows of ``n_in`` features, to ``units``.
+    ``tied=i``: W is the transpose of the encoder's weight layer i's kernel."""
+
+    n_in: int
+    units: int
+    activation: str = "identity"
+    use_bias: bool = True
+    tied: int = None
+
+    weighted = True
+
+    @property
+    def output_shape(self):
+        return (self.units,)
+
+    @property
+    def kernel_shape(self):
+        return (self.n_in, self.units)
+
+    @property
+    def fans(self):
+        return self.n_in, self.units
+
+
+def _same_padding_size(size, stride):
+    return math.ceil(size / stride)
+
+
+@dataclass(frozen=True)
+class Conv2D:
+    """A 2-D convolution with 'same' padding on images of ``input_shape``
+    ``(height, width, channels)``, to ``filters`` channels; the kernel is
+    ``(kernel_height, kernel_width, channels, filters)``, as Keras' ``Conv2D``."""
+
+    input_shape: tuple
+    filters: int
+    kernel_size: tuple = (3, 3)
+    strides: tuple = (2, 2)
+    activation: str = "identity"
+    use_bias: bool = True
+
+    weighted = True
+    tied = None
+
+    @property
+    def output_shape(self):
+        h, w, _ = self.input_shape
+        return (_same_padding_size(h, self.strides[0]), _same_padding_size(w, self.strides[1]), self.filters)
+
+    @property
+    def kernel_shape(self):
+        return (*self.kernel_size, self.input_shape[2], self.filters)
+
+    @property
+    def fans(self):
+        area = self.kernel_size[0] * self.kernel_size[1]
+        return area * self.input_shape[2], area * self.filters
+
+
+@dataclass(frozen=True)
+class Conv2DTranspose:
+    """The transposed convolution (the adjoint of a :class:`Conv2D` with
+    'same' padding) from images of ``input_shape`` to ``output_shape``
+    ``(height, width, filters)``.  The kernel is ``(kernel_height,
+    kernel_width, filters, input channels)``, as Keras' ``Conv2DTranspose``;
+    ``tied=i`` uses the encoder's convolution i's kernel, which has exactly
+    that shape."""
+
+    input_shape: tuple
+    output_shape: tuple
+    kernel_size: tuple = (3, 3)
+    strides: tuple = (2, 2)
+    activation: str = "identity"
+    use_bias: bool = True
+    tied: int = None
+
+    weighted = True
+
+    @property
+    def filters(self):
+        return self.output_shape[2]
+
+    @property
+    def kernel_shape(self):
+        return (*self.kernel_size, self.output_shape[2], self.input_shape[2])
+
+    @property
+    def fans(self):
+        area = self.kernel_size[0] * self.kernel_size[1]
+        return area * self.input_shape[2], area * self.output_shape[2]
+
+
+@dataclass(frozen=True)
+class Reshape:
+    """Each row to ``shape`` (flat rows: ``(n,)``); no weights."""
+
+    shape: tuple
+
+    weighted = False
+
+    @property
+    def output_shape(self):
+        return self.shape
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Training-only corruption of its input: ``kind`` 'gaussian' (additive,
+    std ``level``), 'dropout' (zero a ``level`` fraction, rescale the rest) or
+    'masking' (zero a ``level`` fraction); the identity at inference.  No
+    weights.  ``shape`` is its input's (and output's) shape."""
+
+    kind: str
+    level: float
+    shape: tuple
+
+    weighted = False
+
+    @property
+    def output_shape(self):
+        return self.shape
+
+
+def weight_layers(layers):
+    """The layers of a description that own an entry of the weights, in order."""
+    return [layer for layer in layers if layer.weighted]
+
+
+def _pairs(value):
+    return tuple(value) if isinstance(value, tuple) else (value, value)
 
 
 @dataclass(frozen=True)
@@ -47,6 +193,12 @@ class NetworkSpec:
     no biases, trained on data the trainer centres itself (the PCA-like
     case; see :class:`~skae.TiedAutoencoder`).  Its training loss leaves out
     the constant mean ``||x||² / d``.
+
+    ``conv_filters`` puts strided convolutions ('same' padding, of
+    ``kernel_size`` and ``strides``, ``activation``) in front of the dense
+    layers, one per entry, on rows read as images of ``image_shape``
+    ``(height, width, channels)``; the decoder mirrors them with transposed
+    convolutions (tied: the adjoints of the encoder's).
     """
 
     n_features: int
@@ -63,8 +215,17 @@ class NetworkSpec:
     beta: float = 1.0
     centred_linear: bool = False
     layer_loss_weight: float = 0.0
+    image_shape: tuple = None
+    conv_filters: tuple = ()
+    kernel_size: tuple = (3, 3)
+    strides: tuple = (2, 2)
 
     def __post_init__(self):
+        if self.conv_filters and (
+            self.image_shape is None or math.prod(self.image_shape) != self.n_features
+            or len(self.image_shape) != 3
+        ):
+            raise ValueError("conv_filters needs an image_shape (height, width, channels) of n_features.")
         if self.centred_linear and not (
             self.tied_weights
             and self.hidden_layer_sizes == ()
@@ -83,6 +244,63 @@ class NetworkSpec:
     def use_bias(self):
         return not self.centred_linear
 
+    def encoder_layers(self):
+        """The encoder's layer descriptions, input to code: the input noise
+        (if the spec corrupts), the convolutions (between reshapes to the
+        image and back to flat rows), the dense hidden layers, the code layer."""
+        layers = []
+        if self.corruption:
+            layers.append(Noise(*self.corruption, shape=(self.n_features,)))
+        width = self.n_features
+        if self.conv_filters:
+            layers.append(Reshape(tuple(self.image_shape)))
+            shape = tuple(self.image_shape)
+            for filters in self.conv_filters:
+                conv = Conv2D(shape, filters, self.kernel_size, self.strides, self.activation, self.use_bias)
+                layers.append(conv)
+                shape = conv.output_shape
+            width = math.prod(shape)
+            layers.append(Reshape((width,)))
+        sizes = (width, *self.hidden_layer_sizes, self.n_components)
+        for i in range(len(sizes) - 1):
+            act = self.code_activation if i == len(sizes) - 2 else self.activation
+            layers.append(Dense(sizes[i], sizes[i + 1], act, self.use_bias))
+        return tuple(layers)
+
+    def decoder_layers(self):
+        """The decoder's layer descriptions, code to output: the encoder's
+        weight layers mirrored (tied to them with ``tied_weights``), each
+        with ``activation`` but the last, which gives the output logits."""
+        encoder = weight_layers(self.encoder_layers())
+        n = len(encoder)
+        layers = []
+        for j, i in enumerate(reversed(range(n))):
+            enc = encoder[i]
+            act = "identity" if j == n - 1 else self.activation
+            tied = i if self.tied_weights else None
+            if isinstance(enc, Dense):
+                layers.append(Dense(enc.units, enc.n_in, act, self.use_bias, tied))
+                if i == len(self.conv_filters):  # the first dense layer: back to the image
+                    if self.conv_filters:
+                        layers.append(Reshape(encoder[i - 1].output_shape))
+            else:
+                layers.append(Conv2DTranspose(
+                    enc.output_shape, enc.input_shape, enc.kernel_size, enc.strides, act, self.use_bias, tied
+                ))
+        if self.conv_filters:
+            layers.append(Reshape((self.n_features,)))
+        return tuple(layers)
+
+    def logvar_layer(self):
+        """A VAE's log-variance head, on the encoder's last hidden layer."""
+        code = weight_layers(self.encoder_layers())[-1]
+        return Dense(code.n_in, code.units, "identity", True)
+
+    @property
+    def n_weight_layers(self):
+        """The encoder's layers with weights (convolutions, dense layers, the code layer)."""
+        return len(weight_layers(self.encoder_layers()))
+
     def layer_specs(self):
         """One shallow autoencoder per encoder layer, for greedy layer-wise
         pretraining: layer i encodes layer i - 1's output (the input, for the
@@ -90,6 +308,8 @@ class NetworkSpec:
         noise; the first keeps the loss and the others use squared error (they
         reconstruct activations, not data); the last, the code layer, keeps the
         code activation, the penalties and the variational posterior."""
+        if self.conv_filters:
+            raise ValueError("greedy pretraining is for dense networks (no conv_filters).")
         sizes = self.layer_sizes
         last = len(sizes) - 2
         return [
@@ -140,7 +360,7 @@ class PredictorSpec:
     centred_linear = False
 
     def __post_init__(self):
-        n_layers = len(self.autoencoder.layer_sizes) - 1
+        n_layers = self.autoencoder.n_weight_layers
         if not 0 <= self.n_frozen <= n_layers:
             raise ValueError(f"n_frozen must be in [0, {n_layers}].")
         if self.cached and (self.n_frozen == 0 or self.reconstruction_weight):
@@ -148,8 +368,21 @@ class PredictorSpec:
 
     @property
     def n_inputs(self):
-        """Width of the input the trainer feeds."""
-        return self.autoencoder.layer_sizes[self.n_frozen if self.cached else 0]
+        """Width of the input the trainer feeds (flat rows)."""
+        if not (self.cached and self.n_frozen):
+            return self.autoencoder.n_features
+        return math.prod(self.frozen_output_shape)
+
+    @property
+    def frozen_output_shape(self):
+        """The shape of a row of the frozen layers' output."""
+        return weight_layers(self.autoencoder.encoder_layers())[self.n_frozen - 1].output_shape
+
+    def head_layers(self):
+        """The head's layer descriptions, code to output."""
+        sizes = (self.autoencoder.n_components, *self.head_layer_sizes, self.n_outputs)
+        acts = [self.autoencoder.activation] * len(self.head_layer_sizes) + ["identity"]
+        return tuple(Dense(sizes[i], sizes[i + 1], acts[i]) for i in range(len(sizes) - 1))
 
     @property
     def n_target_columns(self):

@@ -113,7 +113,7 @@ class _BaseAutoencoderPredictor(BaseEstimator):
         return self
 
     def _train(self, X, y, sample_weight):
-        networks, training = _tf_side()
+        engine = _tf_side()
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
@@ -140,11 +140,11 @@ class _BaseAutoencoderPredictor(BaseEstimator):
             ae_net.spec, corruption=(), penalties=(), variational=False, centred_linear=False,
             layer_loss_weight=0.0,
         )
-        n_layers = len(ae_spec.layer_sizes) - 1
+        n_layers = ae_spec.n_weight_layers
         if self.freeze > n_layers:
             raise ValueError(
                 f"freeze={self.freeze} is more than the autoencoder's {n_layers} encoder"
-                f" layer{'s' if n_layers > 1 else ''} (hidden_layer_sizes and the code layer)."
+                f" layer{'s' if n_layers > 1 else ''} (conv_filters, hidden_layer_sizes and the code layer)."
             )
         head = _layer_sizes(self.head_layer_sizes, "head_layer_sizes")
         joint = self.reconstruction_weight > 0
@@ -155,8 +155,8 @@ class _BaseAutoencoderPredictor(BaseEstimator):
         )
         seeds = rng.randint(np.iinfo(np.int32).max, size=2)
         ae_weights = ae_net.get_weights()
-        net = networks.Predictor(
-            spec, networks.Predictor.initial(spec, int(seeds[0]), ae_weights["encoder"], ae_weights["decoder"])
+        net = engine.Predictor(
+            spec, engine.Predictor.initial(spec, int(seeds[0]), ae_weights["encoder"], ae_weights["decoder"])
         )
 
         # The labelled validation split (early stopping): stratified for a classifier.
@@ -194,12 +194,12 @@ class _BaseAutoencoderPredictor(BaseEstimator):
                 inputs = BaseAutoencoder._run(net, "frozen_outputs", inputs, np.float32)
             tail = np.hstack([targets[rows], supervised_weight[:, None]]).astype(np.float32)
             if sp.issparse(inputs):
-                return training.Data(_Rows(inputs, tail), weights)
+                return engine.Data(_Rows(inputs, tail), weights)
             # Written once into the float32 array the trainer shares with TensorFlow.
-            laid_out = training.aligned_empty((len(rows), inputs.shape[1] + tail.shape[1]))
+            laid_out = engine.aligned_empty((len(rows), inputs.shape[1] + tail.shape[1]))
             laid_out[:, : inputs.shape[1]] = inputs
             laid_out[:, inputs.shape[1] :] = tail
-            return training.Data(laid_out, weights)
+            return engine.Data(laid_out, weights)
 
         train_data = data(rows, supervised[rows], recon_w)
         val = None
@@ -207,27 +207,27 @@ class _BaseAutoencoderPredictor(BaseEstimator):
             w_val = _unit_mean(w[val_rows]) if sample_weight is not None else None
             val = data(val_rows, np.ones(val_rows.size), w_val)
 
-        state = training.TrainingState(
-            net, training.Adam(net.train_params), learning_rate=self.learning_rate_init,
+        state = engine.TrainingState(
+            net, engine.Adam(net.train_params), learning_rate=self.learning_rate_init,
             rng=np.random.default_rng(int(seeds[1])),
         )
-        policies = [training.DivergenceGuard()]
+        policies = [engine.DivergenceGuard()]
         if val is not None:
             policies += [
-                training.Validation(val),
-                training.Plateau(self.tol, self.n_iter_no_change, "validation_score"),
+                engine.Validation(val),
+                engine.Plateau(self.tol, self.n_iter_no_change, "validation_score"),
             ]
         if self.verbose:
-            policies.append(training.Progress(self.verbose, self.max_iter))
+            policies.append(engine.Progress(self.verbose, self.max_iter))
         n = train_data.n
         batch_size = min(200, n) if self.batch_size == "auto" else int(np.clip(self.batch_size, 1, n))
         try:
-            loop = training.run(
+            loop = engine.run(
                 state, train_data, batch_size=batch_size, shuffle=True,
-                schedule=training.CosineSchedule(self.max_iter), policies=policies,
+                schedule=engine.CosineSchedule(self.max_iter), policies=policies,
                 max_epochs=self.max_iter, verbose=self.verbose,
             )
-        except training.NonFiniteLossError as exc:
+        except engine.NonFiniteLossError as exc:
             raise ValueError(
                 f"{type(self).__name__} fine-tuning diverged: the loss became {exc.loss} at"
                 f" epoch {exc.epoch}. Scale the input or lower learning_rate_init (now"
@@ -281,12 +281,7 @@ class _BaseAutoencoderPredictor(BaseEstimator):
     def encoder_(self):
         """A Keras model of the fine-tuned encoder (a copy of its weights)."""
         check_is_fitted(self)
-        networks, _ = _tf_side()
-        spec = self._network.spec.autoencoder
-        layers = [(layer["kernel"], layer["bias"]) for layer in self._network.get_weights()["encoder"]]
-        return networks.Autoencoder._keras_stack(
-            "encoder", spec.n_features, layers, networks.activations(spec)[0]
-        )
+        return self._network.keras_encoder()
 
     # -- pickling: the fine-tuned network as numpy data --------------------------
     def __getstate__(self):
@@ -300,12 +295,12 @@ class _BaseAutoencoderPredictor(BaseEstimator):
         saved = state.pop("_skae_network", None)
         super().__setstate__(state)
         if saved is not None:
-            networks, _ = _tf_side()
+            engine = _tf_side()
             try:
                 spec, weights = saved
                 if not isinstance(spec, PredictorSpec) or spec.task != self._task:
                     raise ValueError(f"its network is not an {type(self).__name__}'s")
-                self._network = networks.build(spec, weights)  # checks shapes and finiteness
+                self._network = engine.build(spec, weights)  # checks shapes and finiteness
             except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
                 raise ValueError(
                     f"This saved {type(self).__name__} is damaged or was not written by skae"

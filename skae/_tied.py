@@ -151,6 +151,30 @@ class TiedAutoencoder(BaseAutoencoder):
         decoder to retrace the encoder's steps.  No effect without hidden
         layers.
 
+    image_shape : tuple of int, default=None
+        ``(height, width)`` or ``(height, width, channels)``: read each row of
+        X as an image of this shape (X stays 2-D, one flat row per image, in
+        row-major order with channels last, as ``load_digits().data`` and
+        ``images.reshape(len(images), -1)`` give).  Its product must equal the
+        number of features; one entry may be -1, inferred from it as numpy's
+        ``reshape`` does (``(-1, 1)`` reads rows as 1-D signals of any length,
+        for ``kernel_size=(k, 1)``).  Needed by ``conv_filters``.
+
+    conv_filters : array-like of int, default=()
+        Channel counts of strided convolutional layers ('same' padding)
+        placed in front of the dense ``hidden_layer_sizes``, one layer per
+        entry; the decoder mirrors them with transposed convolutions (with
+        tied weights, the adjoints of the encoder's). Empty: a dense network.
+        Not with ``pretraining='greedy'``.
+
+    kernel_size : int or tuple of int, default=3
+        The convolutions' kernel ``(height, width)`` (an int: square), as
+        Keras' ``Conv2D``.
+
+    strides : int or tuple of int, default=2
+        The convolutions' strides ``(height, width)`` (an int: both): each
+        convolution divides the image's height and width by them, rounding up.
+
     Attributes
     ----------
     components_ : ndarray of shape (n_components, n_features)
@@ -260,6 +284,10 @@ class TiedAutoencoder(BaseAutoencoder):
         warm_start=False,
         pretraining="none",
         layer_loss_weight=0.0,
+        image_shape=None,
+        conv_filters=(),
+        kernel_size=3,
+        strides=2,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -281,6 +309,10 @@ class TiedAutoencoder(BaseAutoencoder):
         self.warm_start = warm_start
         self.pretraining = pretraining
         self.layer_loss_weight = layer_loss_weight
+        self.image_shape = image_shape
+        self.conv_filters = conv_filters
+        self.kernel_size = kernel_size
+        self.strides = strides
 
     def _architecture(self):
         return {"tied_weights": True, "code_activation": "identity"}
@@ -288,7 +320,10 @@ class TiedAutoencoder(BaseAutoencoder):
     @staticmethod
     def _is_linear(spec):
         """Linear network with squared error: the PCA-like case."""
-        return spec.hidden_layer_sizes == () and spec.loss == "mse" and not spec.centred_linear
+        return (
+            spec.hidden_layer_sizes == () and not spec.conv_filters and spec.loss == "mse"
+            and not spec.centred_linear
+        )
 
     def _training_spec(self, spec):
         if not self._is_linear(spec):
@@ -303,7 +338,7 @@ class TiedAutoencoder(BaseAutoencoder):
     def _training_data(self, X, sample_weight, X_val, w_val, state, incremental, seeds):
         if not state.spec.centred_linear:
             return super()._training_data(X, sample_weight, X_val, w_val, state, incremental, seeds)
-        _, training = _tf_side()
+        engine = _tf_side()
         if incremental:
             # Chan's update: mean_ and var_ are those of all data seen.
             stats = _running_stats(X, sample_weight, self.__dict__.get("_stats"))
@@ -317,11 +352,11 @@ class TiedAutoencoder(BaseAutoencoder):
         # small data, where that saves nothing, batches of freshly shuffled
         # rows reached PCA more closely (digits: 1.00003x against 1.0003x).
         order = None
-        if self.shuffle and not sp.issparse(X) and X.size >= training.BLOCK_SHUFFLE_MIN_ENTRIES:
+        if self.shuffle and not sp.issparse(X) and X.size >= engine.BLOCK_SHUFFLE_MIN_ENTRIES:
             seed = seeds if seeds is not None else state.rng.integers(0, 2**62)
             order = np.random.default_rng(seed).permutation(X.shape[0])
-        data = training.Data(_rows(X), sample_weight, centre=centre, preshuffle=order)
-        val = None if X_val is None else training.Data(_rows(X_val), w_val, centre=centre)
+        data = engine.Data(_rows(X), sample_weight, centre=centre, preshuffle=order)
+        val = None if X_val is None else engine.Data(_rows(X_val), w_val, centre=centre)
         return data, val, {"centre": centre, "stats": stats, "validation": X_val is not None}
 
     def _infer(self, name, X, dtype):
@@ -350,7 +385,7 @@ class TiedAutoencoder(BaseAutoencoder):
     def _inference_network(self, state, X, sample_weight, extras, incremental):
         if not state.spec.centred_linear:
             return state.net, {}
-        networks, _ = _tf_side()
+        engine = _tf_side()
         W = state.net.get_weights()["encoder"][0]["kernel"].astype(np.float64)
         k = int(self.n_components)
         scatter = None
@@ -388,7 +423,7 @@ class TiedAutoencoder(BaseAutoencoder):
             explained_variance = ritz_values / max(n_seen - 1, 1)
         # Keep the top n_components of the (possibly oversampled) subspace.
         spec = replace(state.spec, n_components=k, centred_linear=False)
-        net = networks.Autoencoder(
+        net = engine.Autoencoder(
             spec, weights={"encoder": [{"kernel": U, "bias": -mean @ U}], "decoder": [{"bias": mean}]}
         )
         total = var.sum() * n_seen / max(n_seen - 1, 1)

@@ -135,6 +135,30 @@ class VariationalAutoencoder(BaseAutoencoder):
         decoder to retrace the encoder's steps.  No effect without hidden
         layers.
 
+    image_shape : tuple of int, default=None
+        ``(height, width)`` or ``(height, width, channels)``: read each row of
+        X as an image of this shape (X stays 2-D, one flat row per image, in
+        row-major order with channels last, as ``load_digits().data`` and
+        ``images.reshape(len(images), -1)`` give).  Its product must equal the
+        number of features; one entry may be -1, inferred from it as numpy's
+        ``reshape`` does (``(-1, 1)`` reads rows as 1-D signals of any length,
+        for ``kernel_size=(k, 1)``).  Needed by ``conv_filters``.
+
+    conv_filters : array-like of int, default=()
+        Channel counts of strided convolutional layers ('same' padding)
+        placed in front of the dense ``hidden_layer_sizes``, one layer per
+        entry; the decoder mirrors them with transposed convolutions (with
+        tied weights, the adjoints of the encoder's). Empty: a dense network.
+        Not with ``pretraining='greedy'``.
+
+    kernel_size : int or tuple of int, default=3
+        The convolutions' kernel ``(height, width)`` (an int: square), as
+        Keras' ``Conv2D``.
+
+    strides : int or tuple of int, default=2
+        The convolutions' strides ``(height, width)`` (an int: both): each
+        convolution divides the image's height and width by them, rounding up.
+
     Attributes
     ----------
     reconstruction_curve_ : list of float
@@ -231,6 +255,10 @@ class VariationalAutoencoder(BaseAutoencoder):
         warm_start=False,
         pretraining="none",
         layer_loss_weight=0.0,
+        image_shape=None,
+        conv_filters=(),
+        kernel_size=3,
+        strides=2,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -252,6 +280,10 @@ class VariationalAutoencoder(BaseAutoencoder):
         self.warm_start = warm_start
         self.pretraining = pretraining
         self.layer_loss_weight = layer_loss_weight
+        self.image_shape = image_shape
+        self.conv_filters = conv_filters
+        self.kernel_size = kernel_size
+        self.strides = strides
 
     def sample(self, n_samples=1, *, random_state=None, temperature=1.0):
         """Generate new samples: draw latents from the prior, decode them.
@@ -361,18 +393,18 @@ class VariationalAutoencoder(BaseAutoencoder):
         return mean, self._infer("posterior_std", X, X.dtype)
 
     def _inference_network(self, state, X, sample_weight, extras, incremental):
-        networks, _ = _tf_side()
+        engine = _tf_side()
         net = state.net
-        if networks.calibrated(net.spec):
+        if engine.calibrated(net.spec):
             # The decoder's variance at its optimum on the data trained on:
             # the mean squared error under the posterior.
             errors = self._run(net, "expected_squared_errors", X, np.float64)
-            variance = max(float(np.average(errors, weights=sample_weight)), networks.MIN_NOISE_VAR)
+            variance = max(float(np.average(errors, weights=sample_weight)), engine.MIN_NOISE_VAR)
             net.params["noise"]["logvar"].assign([np.log(variance)])
         return net, {}
 
     def _fitted_attributes(self, X, sample_weight, net, loop, continuing):
-        networks, _ = _tf_side()
+        engine = _tf_side()
         old = lambda name: list(getattr(self, name, [])) if continuing else []  # noqa: E731
         kl = np.average(self._run(net, "latent_kl", X, np.float64), axis=0, weights=sample_weight)
         collapsed = int(np.sum(kl < COLLAPSED_KL))
@@ -386,7 +418,7 @@ class VariationalAutoencoder(BaseAutoencoder):
                 stacklevel=_stacklevel(),
             )
         noise = None
-        if networks.calibrated(net.spec):
+        if engine.calibrated(net.spec):
             noise = float(np.exp(net.params["noise"]["logvar"].numpy()[0]))
         return {
             "reconstruction_curve_": old("reconstruction_curve_") + loop.part_curves["reconstruction"],

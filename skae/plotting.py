@@ -75,20 +75,23 @@ def plot_reconstructions(estimators, X, *, image_shape, n_images=8, cmap="gray_r
     return fig, axes
 
 
-def plot_filters(estimator, *, image_shape, n_filters=None, n_cols=10, cmap="RdBu_r", fig=None):
+def plot_filters(estimator, *, image_shape=None, n_filters=None, n_cols=10, cmap="RdBu_r", fig=None):
     """Show each first-layer unit's weights over the input as an image.
 
     For a skae estimator, the columns of the first encoder kernel (one per
     unit of the first hidden layer, or of the code layer when there is no
-    hidden layer); for other estimators, the rows of ``components_`` (PCA,
-    NMF, ...).  Each image has its own symmetric colour scale, so zero is the
-    middle colour of a diverging ``cmap``.
+    hidden layer); for a convolutional one (``conv_filters``), the first
+    convolution's kernels, one image per filter (of ``kernel_size``; the
+    input channels side by side); for other estimators, the rows of
+    ``components_`` (PCA, NMF, ...).  Each image has its own symmetric colour
+    scale, so zero is the middle colour of a diverging ``cmap``.
 
     Parameters
     ----------
     estimator : fitted skae estimator, or estimator with ``components_``
-    image_shape : tuple of int
+    image_shape : tuple of int, default=None
         Shape of one input image; its product must be ``n_features_in_``.
+        Not needed for convolutional kernels, which have their own shape.
     n_filters : int, default=None
         Number of units to show (the first ones); all if None.
     n_cols : int, default=10
@@ -120,7 +123,12 @@ def plot_filters(estimator, *, image_shape, n_filters=None, n_cols=10, cmap="RdB
     filters = _first_layer_filters(estimator)
     if n_filters is not None:
         filters = filters[:n_filters]
-    shape = _check_image_shape(image_shape, filters.shape[1])
+    if filters.ndim == 3:  # convolution kernels, already images
+        shape = filters.shape[1:]
+    elif image_shape is None:
+        raise ValueError("plot_filters needs image_shape for a dense first layer.")
+    else:
+        shape = _check_image_shape(image_shape, filters.shape[1])
     n_cols = min(n_cols, len(filters))
     n_rows = -(-len(filters) // n_cols)
     fig, axes = _grid(fig, n_rows, n_cols, cell=0.9)
@@ -179,12 +187,17 @@ def plot_samples(estimator, *, image_shape, n_samples=32, n_cols=8, random_state
 
 
 def _first_layer_filters(estimator):
-    """(n_units, n_features): the weights from the input to each first-layer unit."""
+    """(n_units, n_features): the weights from the input to each first-layer
+    unit; for a convolution, (filters, kernel height, kernel width * input channels)."""
     from ._base import BaseAutoencoder
 
     if isinstance(estimator, BaseAutoencoder):
         check_is_fitted(estimator)
-        return estimator.coefs_[0].T
+        kernel = estimator.coefs_[0]
+        if kernel.ndim == 4:  # (height, width, in channels, filters)
+            h, w, c, f = kernel.shape
+            return kernel.transpose(3, 0, 2, 1).reshape(f, h, c * w)
+        return kernel.T
     if hasattr(estimator, "components_"):
         return np.asarray(estimator.components_)
     check_is_fitted(estimator)

@@ -24,7 +24,8 @@ def estimators():
 
     Batches of 64 rows leave a last batch of 24 over 2 replicas; the sparse
     net's penalty is a function of batch statistics; the denoising net and
-    the VAE draw random numbers per batch; alpha adds an L2 term.
+    the VAE draw random numbers per batch; alpha adds an L2 term; the
+    convolutional net's decoder is the adjoint of its encoder.
     """
     import skae
 
@@ -35,6 +36,9 @@ def estimators():
         ("sparse", skae.SparseAutoencoder(8, sparsity_weight=0.5, **common)),
         ("denoising", skae.DenoisingAutoencoder(8, **common)),
         ("variational", skae.VariationalAutoencoder(4, **common)),
+        ("conv_denoising", skae.DenoisingAutoencoder(
+            8, image_shape=(8, 8), conv_filters=(4, 8), hidden_layer_sizes=(), tied_weights=True, **common
+        )),
     ]
 
 
@@ -54,7 +58,7 @@ def mirrored(path):
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import skae
-    from skae._tf import training
+    from skae._tf import epoch
 
     X = data()
     out = {}
@@ -92,11 +96,11 @@ def mirrored(path):
 
     # Another strategy (one device) compiles its own runner for a network the
     # first one already compiled, and trains the same model with it.
-    misses = training.batch_runner.cache_info().misses
+    misses = epoch.batch_runner.cache_info().misses
     other = tf.distribute.MirroredStrategy(["/cpu:1"])
     with other.scope():
         out["other_fit"] = estimators()[1][1].fit(X).transform(X)
-    out["other_compiles"] = np.array(training.batch_runner.cache_info().misses - misses)
+    out["other_compiles"] = np.array(epoch.batch_runner.cache_info().misses - misses)
 
     # Misuse is refused clearly.
     def inside_run():

@@ -129,11 +129,11 @@ def test_keras_models_reproduce_transform_and_inverse_transform(digits, Estimato
 @each_estimator
 def test_xla_step_trains_the_same_model_deterministically(digits, monkeypatch, Estimator):
     # On large data the per-batch step is XLA-compiled; force that path here.
-    from skae._tf import training
+    from skae._tf import epoch
 
     kw = dict(n_components=3, hidden_layer_sizes=(16,), max_iter=3, random_state=0)
     plain = Estimator(**kw).fit(digits).transform(digits)
-    monkeypatch.setattr(training, "XLA_MIN_ENTRIES", 0)
+    monkeypatch.setattr(epoch, "XLA_MIN_ENTRIES", 0)
     xla = Estimator(**kw).fit(digits).transform(digits)
     np.testing.assert_array_equal(xla, Estimator(**kw).fit(digits).transform(digits))
     np.testing.assert_allclose(xla, plain, rtol=1e-3, atol=1e-4)

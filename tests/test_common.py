@@ -45,6 +45,23 @@ ESTIMATORS = [
     ),
     # Greedy pretraining and the layer-correspondence loss, on a stacked net.
     TiedAutoencoder(hidden_layer_sizes=(8, 4), pretraining="greedy", layer_loss_weight=0.1, max_iter=6, random_state=0),
+    # Convolutional networks, tied and not.  The checks feed X of many widths
+    # (1 to 30 features): rows read as 1-D signals of any length (image_shape
+    # (-1, 1)) take them all.  A fixed image_shape answers another width with a
+    # ValueError that names both (tests/test_convolutional.py).
+    TiedAutoencoder(
+        image_shape=(-1, 1), conv_filters=(2,), kernel_size=(3, 1), strides=(2, 1), hidden_layer_sizes=(),
+        max_iter=5, random_state=0,
+    ),
+    DenoisingAutoencoder(
+        image_shape=(-1, 1), conv_filters=(2, 3), kernel_size=(3, 1), strides=(2, 1), hidden_layer_sizes=(4,),
+        max_iter=5, random_state=0,
+    ),
+    AutoencoderClassifier(
+        TiedAutoencoder(4, image_shape=(-1, 1), conv_filters=(3,), kernel_size=(3, 1), strides=(1, 1),
+                        hidden_layer_sizes=(), max_iter=5, random_state=0),
+        max_iter=50, learning_rate_init=1e-2, random_state=0,
+    ),
 ]
 # loss='binary_crossentropy' is not among them: it rejects data outside [0, 1]
 # (tests/test_reliability.py), and the checks' data are standard normal.
@@ -94,7 +111,8 @@ def test_sklearn_compatible_estimator(estimator, check):
 SHARED_PARAMETERS = [
     "activation", "alpha", "batch_size", "learning_rate", "learning_rate_init", "max_iter", "tol",
     "n_iter_no_change", "early_stopping", "validation_fraction", "shuffle", "random_state",
-    "verbose", "warm_start", "pretraining", "layer_loss_weight",
+    "verbose", "warm_start", "pretraining", "layer_loss_weight", "image_shape", "conv_filters", "kernel_size",
+    "strides",
 ]
 
 

@@ -47,7 +47,7 @@ def test_new_defaults_beat_the_old_at_the_same_budget(digits):
 
 
 def test_cosine_schedule_restarts_after_max_iter_partial_fit_calls():
-    from skae._tf.training import CosineSchedule
+    from skae._tf.optim import CosineSchedule
 
     schedule = CosineSchedule(4)
     rates = [schedule.learning_rate(types.SimpleNamespace(schedule_epoch=t, learning_rate=1.0))

@@ -27,15 +27,15 @@ def _stages(est, continuing=False):
     fitted training state instead."""
     import skae._base
     import skae._tied
-    from skae._tf import training
+    from skae._tf import engine, loop
 
     stages = [
         ("validation", skae._base, "validate_data", 0),
-        ("network build", training.TrainingState, "copy" if continuing else "fresh", 0),
-        ("data preparation", training, "Data", 0),
-        ("epoch 1", training, "run_epoch", 0),
-        ("epoch 2", training, "run_epoch", 1),
-        ("policies", training.DivergenceGuard, "on_epoch_end", 1),
+        ("network build", engine.TrainingState, "copy" if continuing else "fresh", 0),
+        ("data preparation", engine, "Data", 0),
+        ("epoch 1", loop, "run_epoch", 0),
+        ("epoch 2", loop, "run_epoch", 1),
+        ("policies", engine.DivergenceGuard, "on_epoch_end", 1),
         ("attribute setting", type(est), "_fitted_attributes", 0),
     ]
     if est.hidden_layer_sizes == ():

@@ -19,7 +19,7 @@ from skae import (
     TiedAutoencoder,
     VariationalAutoencoder,
 )
-from skae._tf import training
+from skae._tf import epoch
 
 N, D = 20000, 784
 
@@ -36,7 +36,7 @@ def mnist_sized():
 
 def test_the_data_take_the_large_data_paths(mnist_sized):
     X, _ = mnist_sized
-    assert X.size >= training.XLA_MIN_ENTRIES and X.size >= training.BLOCK_SHUFFLE_MIN_ENTRIES
+    assert X.size >= epoch.XLA_MIN_ENTRIES and X.size >= epoch.BLOCK_SHUFFLE_MIN_ENTRIES
 
 
 def _small(k=8):

@@ -66,7 +66,7 @@ def test_partial_fit_and_warm_start_go_on_without_greedy(digits):
 def test_layer_loss_pulls_mirror_layers_together(cls, digits, digits01):
     """The correspondence term is trained down: the mirror layers end up closer
     than without it; it changes nothing without hidden layers."""
-    from skae._tf import networks  # the term itself, on the fitted weights
+    from skae._tf import layers  # the term itself, on the fitted weights
 
     X = _data(cls, digits, digits01)[:600]
     kwargs = dict(hidden_layer_sizes=(32, 16), max_iter=15, random_state=0)
@@ -76,8 +76,8 @@ def test_layer_loss_pulls_mirror_layers_together(cls, digits, digits01):
     def gap(ae):
         net = ae._network
         x = X.astype(np.float32)
-        codes = networks.encode(net.spec, net.params, x)
-        return float(np.mean(networks.layer_correspondence(net.spec, net.params, x, codes)))
+        codes = layers.encode(net.spec, net.params, x)
+        return float(np.mean(layers.layer_correspondence(net.spec, net.params, x, codes)))
 
     assert gap(with_term) < 0.8 * gap(without)
     assert with_term.loss_curve_[-1] < with_term.loss_curve_[0]

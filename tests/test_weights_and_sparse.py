@@ -116,9 +116,9 @@ def test_sparse_training_never_densifies_the_whole_matrix(monkeypatch, digits01)
     monkeypatch.setattr(sp.csr_matrix, "toarray", toarray)
     S = sp.csr_matrix(np.vstack([digits01] * 3))  # 5391 rows
     import skae._base
-    from skae._tf import training
+    from skae._tf import data
 
-    monkeypatch.setattr(training, "CHUNK_ENTRIES", 64 * 1000)  # training: 1000 rows at a time
+    monkeypatch.setattr(data, "CHUNK_ENTRIES", 64 * 1000)  # training: 1000 rows at a time
     monkeypatch.setattr(skae._base, "_CHUNK_SIZE", 1000)  # transform, scoring
     ae = TiedAutoencoder(3, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(S)
     ae.transform(S)

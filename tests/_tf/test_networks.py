@@ -32,36 +32,36 @@ def test_decoder_uses_the_encoder_kernel_variables(digits):
 
 
 def test_named_weights_round_trip_and_reject_other_shapes(digits):
-    from skae._tf import networks
+    from skae._tf import epoch, losses, network
 
     vae = VariationalAutoencoder(3, hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(digits)
     weights = vae._network.get_weights()
     assert sorted(weights) == ["decoder", "encoder", "logvar", "noise"]  # noise: loss='mse'
     assert weights["logvar"]["kernel"].shape == (8, 3)
     assert weights["noise"]["logvar"].shape == (1,)
-    rebuilt = networks.Autoencoder(vae._network.spec, weights=weights)
+    rebuilt = network.Autoencoder(vae._network.spec, weights=weights)
     np.testing.assert_array_equal(rebuilt.run("encode", digits[:5]), vae.transform(digits[:5]))
     weights["encoder"][0]["kernel"] = np.zeros((64, 9))
     with pytest.raises(ValueError, match="do not fit this network's shapes"):
-        networks.Autoencoder(vae._network.spec, weights=weights)
+        network.Autoencoder(vae._network.spec, weights=weights)
     del weights["logvar"]
     with pytest.raises(ValueError, match="do not fit this network's shapes"):
-        networks.Autoencoder(vae._network.spec, weights=weights)
+        network.Autoencoder(vae._network.spec, weights=weights)
 
 
 def test_fast_linear_loss_equals_the_direct_reconstruction_error(rng):
     import tensorflow as tf
 
-    from skae._tf import networks
+    from skae._tf import epoch, losses, network
 
     x = tf.constant(rng.normal(size=(50, 12)))
     W = tf.constant(rng.normal(size=(12, 4)))
     direct = tf.reduce_mean(tf.square(x - x @ W @ tf.transpose(W)), axis=1)
-    np.testing.assert_allclose(networks.linear_tied_errors(x, W).numpy(), direct.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(losses.linear_tied_errors(x, W).numpy(), direct.numpy(), rtol=1e-10)
 
 
 def test_refitting_an_architecture_reuses_its_compiled_functions(rng, caplog):
-    from skae._tf import networks, training
+    from skae._tf import epoch, losses, network
 
     X = rng.normal(size=(300, 6))
     for i in range(6):  # as cross-validation does: new data sizes, new models
@@ -69,6 +69,6 @@ def test_refitting_an_architecture_reuses_its_compiled_functions(rng, caplog):
         ae.fit(X[: 150 + 25 * i]).transform(X[: 10 + i])
     spec = ae._network.spec
     # One trace for the first shape, one relaxed to any number of rows.
-    assert training.batch_runner(spec, "gather", False, False).experimental_get_tracing_count() <= 2
-    assert networks.compiled("encode", spec, "float64").experimental_get_tracing_count() <= 2
+    assert epoch.batch_runner(spec, "gather", False, False).experimental_get_tracing_count() <= 2
+    assert network.compiled("encode", spec, "float64").experimental_get_tracing_count() <= 2
     assert "retracing" not in caplog.text

@@ -1,0 +1,261 @@
+"""Layer descriptions (:mod:`skae._spec`) made into weights and a forward pass.
+
+A network's weights are plain data, named per layer, one entry per layer
+with weights (dense or convolutional), in order::
+
+    {"encoder": [{"kernel": W1, "bias": b1}, ...],     # input -> code
+     "decoder": [{"kernel": V1, "bias": c1}, ...],     # code -> output;
+                                                       # no "kernel" if tied
+     "logvar": {"kernel": Wv, "bias": bv}}             # VAEs only
+
+Functions here are pure: ``(spec, params, x) -> tensor``, with ``params``
+the weights as tensors or variables (the JAX/Flax way: no layer objects
+that track their weights).  A tied decoder layer reads the encoder's kernel
+variable itself, through its adjoint: the transpose of a dense kernel, the
+transposed convolution of a convolution's.  Initial weights come from a
+numpy generator seeded by the caller: no TensorFlow global seed is touched.
+"""
+
+import functools
+
+import numpy as np
+
+from .._spec import ACTIVATIONS, Conv2D, Conv2DTranspose, Dense, Noise, Reshape, weight_layers
+from . import import_tensorflow
+
+tf = import_tensorflow()
+
+
+def _tf_function(path):
+    return functools.reduce(getattr, path.split("."), tf)
+
+
+TF_ACTIVATIONS = {name: _tf_function(path) for name, (_, path) in ACTIVATIONS.items()}
+
+
+# -- initial weights ---------------------------------------------------------------
+def initial_kernel(rng, shape, fans, activation):
+    """He-normal for ReLU/ELU layers, Glorot-uniform for the others (Keras'
+    fans: a convolution's count its kernel's area)."""
+    fan_in, fan_out = fans
+    if activation in ("relu", "elu"):
+        return rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape)
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    if activation == "logistic":  # as scikit-learn's MLP does for sigmoid units
+        limit *= np.sqrt(2.0)
+    return rng.uniform(-limit, limit, size=shape)
+
+
+def _bias_size(layer):
+    return layer.units if isinstance(layer, Dense) else layer.filters
+
+
+def initial_layer(rng, layer):
+    """The initial weights of one weight layer: a kernel (unless tied) and a bias (if it has one)."""
+    out = {}
+    if layer.tied is None:
+        out["kernel"] = initial_kernel(rng, layer.kernel_shape, layer.fans, layer.activation)
+    if layer.use_bias:
+        out["bias"] = np.zeros(_bias_size(layer))
+    return out
+
+
+def calibrated(spec):
+    """A VAE with a Gaussian decoder whose variance is fitted (``loss='mse'``)."""
+    return spec.variational and spec.loss == "mse"
+
+
+def initial_weights(spec, seed):
+    """The named initial weights of an autoencoder ``spec`` (numpy), drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    weights = {
+        "encoder": [initial_layer(rng, layer) for layer in weight_layers(spec.encoder_layers())],
+        "decoder": [initial_layer(rng, layer) for layer in weight_layers(spec.decoder_layers())],
+    }
+    if spec.variational:
+        weights["logvar"] = initial_layer(rng, spec.logvar_layer())
+    if calibrated(spec):
+        # The decoder's log-variance: not trained by the optimiser (training
+        # uses each batch's optimum); set from the training data after fit.
+        weights["noise"] = {"logvar": np.zeros(1)}
+    return weights
+
+
+def initial_head(spec, seed):
+    """A predictor's new head (:class:`~skae._spec.PredictorSpec`), drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    return [initial_layer(rng, layer) for layer in spec.head_layers()]
+
+
+# -- applying layers -----------------------------------------------------------------
+def corrupt(x, kind, level, noise):
+    """Corrupt a training batch: additive Gaussian noise of std ``level``, or
+    zero a ``level`` fraction of the entries, rescaling the rest by
+    1 / (1 - level) ('dropout') or not ('masking').  ``noise`` is standard
+    normal ('gaussian') or uniform on [0, 1) (the others), of x's shape."""
+    if kind == "gaussian":
+        return x + level * noise
+    x = tf.where(noise >= level, x, tf.zeros_like(x))
+    return x / (1.0 - level) if kind == "dropout" else x
+
+
+def _conv_strides(layer):
+    return [1, *layer.strides, 1]
+
+
+def apply_layer(layer, weights, x, kernel=None, noise=None):
+    """One layer on x.  ``weights`` is its entry of the params ({} for a
+    layer without weights); ``kernel`` the encoder kernel a tied layer
+    uses; ``noise`` a :class:`~skae._spec.Noise` layer's draws (None: the
+    identity, as at inference)."""
+    if isinstance(layer, Reshape):
+        return tf.reshape(x, [-1, *layer.shape])
+    if isinstance(layer, Noise):
+        return x if noise is None else corrupt(x, layer.kind, layer.level, noise)
+    W = weights["kernel"] if kernel is None else kernel
+    W = tf.cast(W, x.dtype)
+    if isinstance(layer, Dense):
+        x = tf.matmul(x, W, transpose_b=kernel is not None)
+    elif isinstance(layer, Conv2D):
+        x = tf.nn.conv2d(x, W, strides=_conv_strides(layer), padding="SAME")
+    elif isinstance(layer, Conv2DTranspose):
+        shape = tf.stack([tf.shape(x)[0], *layer.output_shape])
+        x = tf.nn.conv2d_transpose(x, W, shape, strides=_conv_strides(layer), padding="SAME")
+    else:
+        raise TypeError(f"not a layer description: {layer!r}")
+    b = weights.get("bias")
+    return TF_ACTIVATIONS[layer.activation](x if b is None else x + tf.cast(b, x.dtype))
+
+
+def stack_outputs(layers, params, x, tied_to=(), draws=None):
+    """The output of each layer of ``layers`` applied to x in turn.
+
+    ``params`` are the weight layers' entries, in order; ``tied_to`` the
+    encoder's entries, whose kernels tied layers use; ``draws`` the noise
+    layers' random numbers, in order (None at inference).
+    """
+    outputs, weights = [], iter(params)
+    draws = None if draws is None else iter(draws)
+    for layer in layers:
+        entry = next(weights) if layer.weighted else {}
+        kernel = None if getattr(layer, "tied", None) is None else tied_to[layer.tied]["kernel"]
+        noise = next(draws) if draws is not None and isinstance(layer, Noise) else None
+        x = apply_layer(layer, entry, x, kernel, noise)
+        outputs.append(x)
+    return outputs
+
+
+def apply_stack(layers, params, x, tied_to=(), draws=None):
+    """``layers`` applied to x (x itself if there are none)."""
+    outputs = stack_outputs(layers, params, x, tied_to, draws)
+    return outputs[-1] if outputs else x
+
+
+# -- the autoencoder's forward pass --------------------------------------------------
+def encode_hidden(spec, params, x, draws=None):
+    """The encoder's last hidden representation, before the code layer."""
+    return apply_stack(spec.encoder_layers()[:-1], params["encoder"][:-1], x, draws=draws)
+
+
+def code_layer(spec, params, h):
+    return apply_layer(spec.encoder_layers()[-1], params["encoder"][-1], h)
+
+
+def encode(spec, params, x, draws=None):
+    """The code (for a VAE: the posterior mean); ``draws``: a training pass's noise."""
+    return code_layer(spec, params, encode_hidden(spec, params, x, draws))
+
+
+# The log-variance head's output is bounded smoothly to (-LOGVAR_BOUND,
+# LOGVAR_BOUND): nearly the identity where posteriors live (|logvar| < 5),
+# and exp(logvar) can never overflow float32, even on unscaled input.
+LOGVAR_BOUND = 20.0
+
+
+def posterior(spec, params, x, draws=None):
+    """A VAE's Gaussian posterior q(z | x): (mean, log-variance)."""
+    h = encode_hidden(spec, params, x, draws)
+    raw = apply_layer(spec.logvar_layer(), params["logvar"], h)
+    return code_layer(spec, params, h), LOGVAR_BOUND * tf.tanh(raw / LOGVAR_BOUND)
+
+
+def decoder_outputs(spec, params, z):
+    """The output of every decoder layer with weights, the logits last (flat rows)."""
+    layers = spec.decoder_layers()
+    outputs = stack_outputs(layers, params["decoder"], z, tied_to=params["encoder"])
+    weighted = [out for layer, out in zip(layers, outputs) if layer.weighted]
+    if isinstance(layers[-1], Reshape):
+        weighted[-1] = outputs[-1]
+    return weighted
+
+
+def decode_logits(spec, params, z):
+    return decoder_outputs(spec, params, z)[-1]
+
+
+def decode(spec, params, z):
+    out = decode_logits(spec, params, z)
+    return tf.sigmoid(out) if spec.loss == "binary_crossentropy" else out
+
+
+def _flat(x):
+    return tf.reshape(x, [tf.shape(x)[0], -1])
+
+
+def layer_correspondence(spec, params, x, codes, draws=None):
+    """Per-sample ``sum_i ||e_i - d_i||^2``: each hidden encoder layer's output
+    against its mirror decoder layer's (seed 002's extra loss)."""
+    layers = spec.encoder_layers()[:-1]
+    outputs = stack_outputs(layers, params["encoder"][:-1], x, draws=draws)
+    encoded = [out for layer, out in zip(layers, outputs) if layer.weighted]
+    decoded = decoder_outputs(spec, params, codes)[:-1][::-1]
+    return tf.add_n([
+        tf.reduce_sum(tf.math.squared_difference(_flat(e), _flat(d)), axis=1) for e, d in zip(encoded, decoded)
+    ])
+
+
+# -- prediction networks on an encoder (the supervised meta-estimators) -----------
+def _first_layer(spec, params):
+    """The index of the first encoder weight layer in ``params``: 0, or with a
+    cached trainer's params (the trainable layers only) ``n_frozen``."""
+    return spec.autoencoder.n_weight_layers - len(params["encoder"])
+
+
+def frozen_view(spec, params):
+    """The encoder layers of ``params``, the frozen ones behind a stop-gradient,
+    with the index of the first (see :func:`_first_layer`)."""
+    first = _first_layer(spec, params)
+    view = []
+    for i, layer in enumerate(params["encoder"], start=first):
+        if i < spec.n_frozen:
+            layer = {key: tf.stop_gradient(value) for key, value in layer.items()}
+        view.append(layer)
+    return view, first
+
+
+def _encoder_after(spec, first):
+    """The encoder's layer descriptions after its first ``first`` weight layers."""
+    layers = spec.autoencoder.encoder_layers()
+    seen = 0
+    for i, layer in enumerate(layers):
+        if seen == first:
+            return layers[i:]
+        seen += layer.weighted
+    return ()
+
+
+def predict(spec, params, x):
+    """(code, output) of a predictor: class logits or values.  ``x`` is the
+    input, or with a cached trainer's params, the frozen layers' output (flat)."""
+    layers, first = frozen_view(spec, params)
+    if first:
+        x = tf.reshape(x, [-1, *spec.frozen_output_shape])
+    code = apply_stack(_encoder_after(spec, first), layers, x)
+    return code, apply_stack(spec.head_layers(), params["head"], code)
+
+
+def frozen_outputs(spec, params, x):
+    """The output of the first ``n_frozen`` encoder layers, as flat rows: what a cached trainer feeds."""
+    layers = spec.autoencoder.encoder_layers()
+    end = len(layers) - len(_encoder_after(spec, spec.n_frozen))
+    return _flat(apply_stack(layers[:end], list(params["encoder"])[: spec.n_frozen], x))
