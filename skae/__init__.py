@@ -4,6 +4,7 @@ TensorFlow is imported only when a model is built (``fit``, or loading a
 fitted model), so ``import skae`` stays fast.
 """
 
+from ._contractive import ContractiveAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._outlier import AutoencoderOutlierDetector
 from ._sparse import SparseAutoencoder
@@ -15,6 +16,7 @@ __all__ = [
     "AutoencoderClassifier",
     "AutoencoderRegressor",
     "AutoencoderOutlierDetector",
+    "ContractiveAutoencoder",
     "DenoisingAutoencoder",
     "PosteriorCollapseWarning",
     "SparseAutoencoder",

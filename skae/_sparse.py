@@ -117,7 +117,6 @@ class SparseAutoencoder(BaseAutoencoder):
         output of its mirror decoder layer d_i, of the same size: it asks the
         decoder to retrace the encoder's steps.  No effect without hidden
         layers.
-
     image_shape : tuple of int, default=None
         ``(height, width)`` or ``(height, width, channels)``: read each row of
         X as an image of this shape (X stays 2-D, one flat row per image, in
@@ -126,18 +125,15 @@ class SparseAutoencoder(BaseAutoencoder):
         number of features; one entry may be -1, inferred from it as numpy's
         ``reshape`` does (``(-1, 1)`` reads rows as 1-D signals of any length,
         for ``kernel_size=(k, 1)``).  Needed by ``conv_filters``.
-
     conv_filters : array-like of int, default=()
         Channel counts of strided convolutional layers ('same' padding)
         placed in front of the dense ``hidden_layer_sizes``, one layer per
         entry; the decoder mirrors them with transposed convolutions (with
         tied weights, the adjoints of the encoder's). Empty: a dense network.
         Not with ``pretraining='greedy'``.
-
     kernel_size : int or tuple of int, default=3
         The convolutions' kernel ``(height, width)`` (an int: square), as
         Keras' ``Conv2D``.
-
     strides : int or tuple of int, default=2
         The convolutions' strides ``(height, width)`` (an int: both): each
         convolution divides the image's height and width by them, rounding up.
@@ -171,7 +167,10 @@ class SparseAutoencoder(BaseAutoencoder):
         Kernels of the layers, input to output (encoder, then decoder),
         ``coefs_[i]`` of shape (units in, units out), as in
         :class:`~sklearn.neural_network.MLPRegressor`.  For tied networks the
-        decoder's kernels are the encoder's, transposed.
+        decoder's kernels are the encoder's, transposed.  A convolution's
+        kernel is (kernel height, kernel width, channels in, channels out), a
+        transposed convolution's (kernel height, kernel width, channels out,
+        channels in), as in Keras (tied: the encoder convolution's kernel).
     intercepts_ : list of ndarray
         Biases of the layers, input to output.
     encoder_ : keras.Model

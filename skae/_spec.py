@@ -194,6 +194,12 @@ class NetworkSpec:
     case; see :class:`~skae.TiedAutoencoder`).  Its training loss leaves out
     the constant mean ``||x||² / d``.
 
+    ``contraction`` adds that weight times the squared Frobenius norm of
+    the encoder's Jacobian at each sample (a mean over the batch): in closed
+    form for an encoder of one dense layer, otherwise an unbiased estimate
+    from one random projection per sample (see
+    :func:`~skae._tf.losses.jacobian_norms`).
+
     ``conv_filters`` puts strided convolutions ('same' padding, of
     ``kernel_size`` and ``strides``, ``activation``) in front of the dense
     layers, one per entry, on rows read as images of ``image_shape``
@@ -215,6 +221,7 @@ class NetworkSpec:
     beta: float = 1.0
     centred_linear: bool = False
     layer_loss_weight: float = 0.0
+    contraction: float = 0.0
     image_shape: tuple = None
     conv_filters: tuple = ()
     kernel_size: tuple = (3, 3)
@@ -231,7 +238,7 @@ class NetworkSpec:
             and self.hidden_layer_sizes == ()
             and self.code_activation == "identity"
             and self.loss == "mse"
-            and not (self.corruption or self.penalties or self.variational)
+            and not (self.corruption or self.penalties or self.variational or self.contraction)
         ):
             raise ValueError("centred_linear needs one tied linear layer with squared error.")
 
@@ -297,6 +304,12 @@ class NetworkSpec:
         return Dense(code.n_in, code.units, "identity", True)
 
     @property
+    def contraction_in_closed_form(self):
+        """The encoder is one dense layer: its Jacobian norm has a closed form."""
+        layers = self.encoder_layers()
+        return len(layers) == 1 and isinstance(layers[0], Dense)
+
+    @property
     def n_weight_layers(self):
         """The encoder's layers with weights (convolutions, dense layers, the code layer)."""
         return len(weight_layers(self.encoder_layers()))
@@ -320,6 +333,7 @@ class NetworkSpec:
                 penalties=self.penalties if i == last else (),
                 variational=self.variational and i == last,
                 layer_loss_weight=0.0,
+                contraction=self.contraction if i == 0 else 0.0,
             )
             for i in range(last + 1)
         ]

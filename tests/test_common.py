@@ -6,6 +6,7 @@ from skae import (
     AutoencoderClassifier,
     AutoencoderOutlierDetector,
     AutoencoderRegressor,
+    ContractiveAutoencoder,
     DenoisingAutoencoder,
     SparseAutoencoder,
     TiedAutoencoder,
@@ -45,6 +46,11 @@ ESTIMATORS = [
     ),
     # Greedy pretraining and the layer-correspondence loss, on a stacked net.
     TiedAutoencoder(hidden_layer_sizes=(8, 4), pretraining="greedy", layer_loss_weight=0.1, max_iter=6, random_state=0),
+    # The Jacobian penalty in closed form (one layer) and estimated (deeper, untied).
+    ContractiveAutoencoder(max_iter=5, random_state=0),
+    ContractiveAutoencoder(
+        4, hidden_layer_sizes=(6,), tied_weights=False, contraction=0.1, max_iter=5, random_state=0
+    ),
     # Convolutional networks, tied and not.  The checks feed X of many widths
     # (1 to 30 features): rows read as 1-D signals of any length (image_shape
     # (-1, 1)) take them all.  A fixed image_shape answers another width with a
@@ -106,7 +112,7 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 # The training parameters are documented in full in each estimator's
 # docstring, as scikit-learn documents MLPRegressor's and MLPClassifier's;
-# this keeps the four copies word for word the same, as scikit-learn's
+# this keeps the five copies word for word the same, as scikit-learn's
 # own docstring-consistency tests do.
 SHARED_PARAMETERS = [
     "activation", "alpha", "batch_size", "learning_rate", "learning_rate_init", "max_iter", "tol",
@@ -119,7 +125,9 @@ SHARED_PARAMETERS = [
 def test_shared_parameters_are_documented_alike():
     from sklearn.utils._testing import assert_docstring_consistency
 
-    estimators = [TiedAutoencoder, SparseAutoencoder, DenoisingAutoencoder, VariationalAutoencoder]
+    estimators = [
+        TiedAutoencoder, SparseAutoencoder, DenoisingAutoencoder, VariationalAutoencoder, ContractiveAutoencoder
+    ]
     assert_docstring_consistency(estimators, include_params=SHARED_PARAMETERS)
 
 

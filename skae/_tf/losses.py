@@ -12,7 +12,7 @@ from .._spec import Noise, PredictorSpec
 from . import import_tensorflow
 from .distribute import WHOLE_BATCH
 from .layers import (
-    calibrated, decode_logits, encode, frozen_view, layer_correspondence, posterior, predict,
+    apply_layer, calibrated, decode_logits, encode, frozen_view, layer_correspondence, posterior, predict,
 )
 
 tf = import_tensorflow()
@@ -142,7 +142,50 @@ def training_draws(spec, x, seed):
     if spec.variational:
         shape = tf.stack([n, spec.n_components])
         draws += (tf.random.stateless_normal(shape, seed=seeds[1], dtype=x.dtype, alg=RNG),)
+    if spec.contraction and not spec.contraction_in_closed_form:
+        shape = tf.stack([n, spec.n_components])
+        projection_seed = tf.random.experimental.stateless_fold_in(seeds[1], 1)
+        draws += (tf.random.stateless_normal(shape, seed=projection_seed, dtype=x.dtype, alg=RNG),)
     return draws
+
+
+# d activation / d pre-activation, from the activation's output h (and the
+# pre-activation a, for ReLU and ELU).
+_DERIVATIVES = {
+    "identity": lambda h, a: tf.ones_like(h),
+    "logistic": lambda h, a: h * (1.0 - h),
+    "tanh": lambda h, a: 1.0 - tf.square(h),
+    "relu": lambda h, a: tf.cast(a > 0, h.dtype),
+    "elu": lambda h, a: tf.where(a > 0, tf.ones_like(h), h + 1.0),
+}
+
+
+def jacobian_norms(spec, params, x, projections=None):
+    """Per-sample squared Frobenius norm of the encoder's Jacobian ||J_f(x)||²_F.
+
+    An encoder of one dense layer h = s(x W + b) has J = diag(s'(a)) Wᵀ, so
+    ``||J||² = sum_j s'(a_j)² sum_i W_ij²`` (Rifai et al., 2011): exact, at
+    the cost of the forward pass.  Deeper (or convolutional) encoders use
+    ``projections`` v ~ N(0, I_k), one per sample: ``||Jᵀ v||²`` (one
+    vector-Jacobian product, an extra backward pass) has expectation
+    ``tr(J Jᵀ) = ||J||²``, an unbiased estimate whose gradient is unbiased
+    too; its noise averages out over the batch and the epochs as the
+    mini-batch gradient's does.
+    """
+    if spec.contraction_in_closed_form:
+        layer, weights = spec.encoder_layers()[0], params["encoder"][0]
+        W = tf.cast(weights["kernel"], x.dtype)
+        pre = tf.matmul(x, W)
+        if "bias" in weights:
+            pre = pre + tf.cast(weights["bias"], x.dtype)
+        h = apply_layer(layer, weights, x)
+        slope = _DERIVATIVES[layer.activation](h, pre)
+        return tf.reduce_sum(tf.square(slope) * tf.reduce_sum(tf.square(W), axis=0), axis=1)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        codes = encode(spec, params, x)
+    vjp = tape.gradient(codes, x, output_gradients=projections)
+    return tf.reduce_sum(tf.square(vjp), axis=1)
 
 
 def _noise_draws(spec, draws):
@@ -220,14 +263,14 @@ def objective(spec, params, x, draws, weights=None, batch=WHOLE_BATCH):
     """
     if isinstance(spec, PredictorSpec):
         return predictor_objective(spec, params, x, weights, batch)
-    noise, draws = _noise_draws(spec, draws)
+    noise_draws, draws = _noise_draws(spec, draws)
 
     def mean(per_sample):
         return batch.mean(per_sample if weights is None else weights * per_sample)
 
     parts = ()
     if spec.variational:
-        mu, logvar = posterior(spec, params, x, noise)
+        mu, logvar = posterior(spec, params, x, noise_draws)
         eps = draws.pop(0)
         codes = mu + tf.exp(0.5 * logvar) * eps
         logits = decode_logits(spec, params, codes)
@@ -246,13 +289,16 @@ def objective(spec, params, x, draws, weights=None, batch=WHOLE_BATCH):
     elif spec.centred_linear:
         loss = mean(linear_tied_errors(x, params["encoder"][0]["kernel"], with_norms=False))
     else:
-        codes = encode(spec, params, x, noise)
+        codes = encode(spec, params, x, noise_draws)
         logits = decode_logits(spec, params, codes)
         loss = mean(reconstruction_errors(spec, x, logits))
     for name, *options in spec.penalties:
         loss = loss + batch.once(PENALTIES[name](codes, *options, batch=batch), of_statistics=True)
+    if spec.contraction:
+        projections = None if spec.contraction_in_closed_form else draws.pop(0)
+        loss = loss + spec.contraction * mean(jacobian_norms(spec, params, x, projections))
     if spec.layer_loss_weight and spec.n_weight_layers > 1:
-        loss = loss + spec.layer_loss_weight * mean(layer_correspondence(spec, params, x, codes, noise))
+        loss = loss + spec.layer_loss_weight * mean(layer_correspondence(spec, params, x, codes, noise_draws))
     if spec.alpha:
         l2 = tf.add_n([tf.reduce_sum(tf.square(W)) for W in kernels(params)])
         loss = loss + batch.once(0.5 * spec.alpha * l2)
