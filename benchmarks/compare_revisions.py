@@ -5,7 +5,8 @@ autoencoder, Adam, batch 256, on synthetic 60000 x 784 data) timed in the
 working tree and in a git revision checked out in a temporary worktree.
 Each timing is a fresh process (its own TensorFlow import and trace, which
 are not timed: a one-epoch fit comes first); the two trees alternate,
-``--repeats`` rounds, so a change in the machine's load hits both alike.
+``--repeats`` rounds, each round in the other order than the last (ABBA),
+so a change in the machine's load hits both alike.
 
     python benchmarks/compare_revisions.py --base c148208
     python benchmarks/compare_revisions.py --base c148208 --rows 20000 --epochs 3 --repeats 3
@@ -61,7 +62,8 @@ def main():
             times = {"base": [], "working tree": []}
             losses = {}
             for rep in range(args.repeats):
-                for name, tree in (("base", base_tree), ("working tree", ROOT)):
+                order = [("base", base_tree), ("working tree", ROOT)]
+                for name, tree in order if rep % 2 == 0 else order[::-1]:  # ABBA: neither always first
                     result = measure(tree, args.rows, args.epochs)
                     times[name].append(result["seconds"])
                     losses[name] = result["loss"]
