@@ -172,10 +172,31 @@ def main():
     parser.add_argument("--codes", type=int, nargs="+", default=[16, 32])
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "skae-benchmarks"))
     parser.add_argument("--quick", action="store_true", help="10000 training rows")
+    parser.add_argument("--throughput-only", action="store_true",
+                        help="only skae against Keras fit; writes conv_mnist_throughput.md")
     args = parser.parse_args()
     (X_train, _), (X_valid, y_valid), (X_test, y_test) = load_mnist(args.cache)
     if args.quick:
         X_train = X_train[:10000]
+    if args.throughput_only:
+        rates, times = throughput(X_train, args.codes[0], args.keras_epochs, args.repeats)
+        text = "\n".join([
+            f"`python benchmarks/bench_conv_mnist.py --throughput-only --keras-epochs {args.keras_epochs}"
+            f" --repeats {args.repeats}` on {platform.processor() or platform.machine()}: the convolutional"
+            f" tied network (k={args.codes[0]}, filters (32, 64)) on {len(X_train)} MNIST rows, batch 200,"
+            f" {args.keras_epochs} epochs per fit, alternating rounds.",
+            "",
+            "| contender | median samples/s | fit times (s) |",
+            "|---|---:|---|",
+            f"| skae `TiedAutoencoder` | {rates['skae']:,.0f} | {', '.join(f'{t:.1f}' for t in times['skae'])} |",
+            f"| Keras `model.fit` | {rates['keras']:,.0f} | {', '.join(f'{t:.1f}' for t in times['keras'])} |",
+            "",
+            f"skae / Keras: **{rates['skae'] / rates['keras']:.2f}×**",
+        ])
+        print(text)
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "conv_mnist_throughput.md").write_text(text + "\n")
+        return
     rows = []
     for k in args.codes:
         for name, make in contenders(k, args.epochs).items():

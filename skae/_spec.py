@@ -125,6 +125,32 @@ class Conv2DTranspose:
 
 
 @dataclass(frozen=True)
+class BatchNorm:
+    """Batch normalisation of its input's last axis (the units of flat rows,
+    or the channels of an image), then ``activation``: ``activation(gamma *
+    (x - mean) / sqrt(var + epsilon) + beta)``.  Training uses the batch's
+    statistics (of the global batch, under tf.distribute) and moves the
+    running ones towards them by ``1 - momentum`` a step; inference uses the
+    running ones.  Its weights are not a kernel layer's: they are the
+    network's ``"batch_norm"`` entries, in order."""
+
+    shape: tuple
+    activation: str = "identity"
+    momentum: float = 0.99
+    epsilon: float = 1e-3
+
+    weighted = False
+
+    @property
+    def output_shape(self):
+        return self.shape
+
+    @property
+    def channels(self):
+        return self.shape[-1]
+
+
+@dataclass(frozen=True)
 class Reshape:
     """Each row to ``shape`` (flat rows: ``(n,)``); no weights."""
 
@@ -158,6 +184,11 @@ class Noise:
 def weight_layers(layers):
     """The layers of a description that own an entry of the weights, in order."""
     return [layer for layer in layers if layer.weighted]
+
+
+def batch_norms(layers):
+    """The batch-normalisation layers of a description, in order."""
+    return [layer for layer in layers if isinstance(layer, BatchNorm)]
 
 
 def _pairs(value):
@@ -205,6 +236,12 @@ class NetworkSpec:
     layers, one per entry, on rows read as images of ``image_shape``
     ``(height, width, channels)``; the decoder mirrors them with transposed
     convolutions (tied: the adjoints of the encoder's).
+
+    ``batch_normalization`` normalises every hidden layer (convolutions and
+    dense layers of the encoder and decoder; not the code or the output):
+    the layer computes its linear part without a bias, and a
+    :class:`BatchNorm` with ``batch_norm_momentum`` follows it, with the
+    layer's activation.
     """
 
     n_features: int
@@ -226,6 +263,8 @@ class NetworkSpec:
     conv_filters: tuple = ()
     kernel_size: tuple = (3, 3)
     strides: tuple = (2, 2)
+    batch_normalization: bool = False
+    batch_norm_momentum: float = 0.99
 
     def __post_init__(self):
         if self.conv_filters and (
@@ -264,15 +303,31 @@ class NetworkSpec:
             shape = tuple(self.image_shape)
             for filters in self.conv_filters:
                 conv = Conv2D(shape, filters, self.kernel_size, self.strides, self.activation, self.use_bias)
-                layers.append(conv)
+                layers += self._normalised(conv)
                 shape = conv.output_shape
             width = math.prod(shape)
             layers.append(Reshape((width,)))
         sizes = (width, *self.hidden_layer_sizes, self.n_components)
         for i in range(len(sizes) - 1):
-            act = self.code_activation if i == len(sizes) - 2 else self.activation
-            layers.append(Dense(sizes[i], sizes[i + 1], act, self.use_bias))
+            code = i == len(sizes) - 2
+            dense = Dense(sizes[i], sizes[i + 1], self.code_activation if code else self.activation, self.use_bias)
+            if code and self.batch_normalization and len(sizes) > 2:
+                # The decoder normalises the code's image at once, so a code
+                # bias would have no gradient (only rounding noise, which Adam
+                # would follow): the code layer has none.
+                dense = replace(dense, use_bias=False)
+            layers += [dense] if code else self._normalised(dense)
         return tuple(layers)
+
+    def _normalised(self, layer):
+        """A hidden layer, as it is or (with batch_normalization) linear and
+        without a bias, followed by a BatchNorm with its activation."""
+        if not self.batch_normalization:
+            return [layer]
+        return [
+            replace(layer, activation="identity", use_bias=False),
+            BatchNorm(layer.output_shape, layer.activation, self.batch_norm_momentum),
+        ]
 
     def decoder_layers(self):
         """The decoder's layer descriptions, code to output: the encoder's
@@ -286,14 +341,14 @@ class NetworkSpec:
             act = "identity" if j == n - 1 else self.activation
             tied = i if self.tied_weights else None
             if isinstance(enc, Dense):
-                layers.append(Dense(enc.units, enc.n_in, act, self.use_bias, tied))
-                if i == len(self.conv_filters):  # the first dense layer: back to the image
-                    if self.conv_filters:
-                        layers.append(Reshape(encoder[i - 1].output_shape))
+                layer = Dense(enc.units, enc.n_in, act, self.use_bias, tied)
             else:
-                layers.append(Conv2DTranspose(
+                layer = Conv2DTranspose(
                     enc.output_shape, enc.input_shape, enc.kernel_size, enc.strides, act, self.use_bias, tied
-                ))
+                )
+            layers += [layer] if j == n - 1 else self._normalised(layer)
+            if isinstance(enc, Dense) and i == len(self.conv_filters) and self.conv_filters:
+                layers.append(Reshape(encoder[i - 1].output_shape))  # the first dense layer: back to the image
         if self.conv_filters:
             layers.append(Reshape((self.n_features,)))
         return tuple(layers)
@@ -321,8 +376,8 @@ class NetworkSpec:
         noise; the first keeps the loss and the others use squared error (they
         reconstruct activations, not data); the last, the code layer, keeps the
         code activation, the penalties and the variational posterior."""
-        if self.conv_filters:
-            raise ValueError("greedy pretraining is for dense networks (no conv_filters).")
+        if self.conv_filters or self.batch_normalization:
+            raise ValueError("greedy pretraining is for dense networks (no conv_filters or batch normalisation).")
         sizes = self.layer_sizes
         last = len(sizes) - 2
         return [
@@ -374,6 +429,8 @@ class PredictorSpec:
     centred_linear = False
 
     def __post_init__(self):
+        if self.autoencoder.batch_normalization:
+            raise ValueError("prediction networks do not take batch-normalised autoencoders yet.")
         n_layers = self.autoencoder.n_weight_layers
         if not 0 <= self.n_frozen <= n_layers:
             raise ValueError(f"n_frozen must be in [0, {n_layers}].")

@@ -111,6 +111,26 @@ def mirrored(path):
         out["inside_run_error"] = np.array("")
     except RuntimeError as exc:
         out["inside_run_error"] = np.array(str(exc))
+
+    # Batch normalisation (no estimator exposes it yet: through the engine):
+    # every replica normalises by the global batch's statistics.
+    from skae._spec import NetworkSpec
+    from skae._tf import engine
+
+    bn = NetworkSpec(64, 4, (16,), "elu", tied_weights=True, batch_normalization=True,
+                     image_shape=(8, 8, 1), conv_filters=(4,))
+
+    def bn_fit():
+        state = engine.TrainingState.fresh(bn, init_seed=0, train_seed=1, learning_rate=3e-3)
+        engine.run(state, engine.Data(X.astype(np.float32)), batch_size=64, shuffle=True,
+                   schedule=engine.ConstantSchedule(), max_epochs=2)
+        norms = state.net.get_weights()["batch_norm"]
+        codes = state.net.run("encode", X.astype(np.float32)).numpy()
+        return np.concatenate([codes.ravel()] + [e[k].ravel() for e in norms for k in sorted(e)])
+
+    out["bn_single"] = bn_fit()
+    with strategy.scope():
+        out["bn_mirrored"] = bn_fit()
     np.savez(path, **out)
 
 

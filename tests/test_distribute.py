@@ -78,6 +78,12 @@ def test_mirrored_strategy_trains_the_one_device_model(mirrored):
 
 
 @pytest.mark.slow
+def test_mirrored_batch_normalisation_uses_the_global_batch(mirrored):
+    # Codes and running statistics equal the one-device network's.
+    np.testing.assert_allclose(mirrored["bn_mirrored"], mirrored["bn_single"], atol=1e-5)
+
+
+@pytest.mark.slow
 def test_mirrored_models_pickle_without_the_strategy(mirrored):
     out = mirrored
     assert out["loaded_plain"], "a model loaded outside the strategy kept distributed variables"

@@ -58,6 +58,7 @@ class WholeBatch:
         return tf.reduce_mean(per_sample, axis=0)
 
     statistic = mean  # a batch statistic a penalty is a function of (sparsity's rho-hat)
+    shared_statistic = mean  # a batch statistic every row's loss depends on (batch normalisation's)
 
     @staticmethod
     def once(term, of_statistics=False):
@@ -79,7 +80,8 @@ class ReplicaShard:
     - a mean over rows is this shard's sum over the global ``n``;
     - a batch statistic (sparsity's mean activation) has the global value
       (an all-reduce, outside the gradient) and, as gradient, this shard's
-      part of the global one;
+      part of the global one; a statistic every row's loss depends on
+      (batch normalisation's) has the global value and gradient;
     - a term every replica computes whole counts 1/R in the value; its
       gradient too if it depends only on the weights (L2), in full if it is
       a function of statistics (whose gradients are already per shard).
@@ -97,6 +99,13 @@ class ReplicaShard:
         local = self.mean(per_sample)
         whole = self.context.all_reduce(tf.distribute.ReduceOp.SUM, tf.stop_gradient(local))
         return whole + (local - tf.stop_gradient(local))
+
+    def shared_statistic(self, per_sample):
+        """A statistic of the global batch that every row's loss depends on
+        (batch normalisation's mean): its value is global, and so is its
+        gradient, which the all-reduce's own gradient sums over the replicas
+        (each replica's rows move the loss of every replica's rows)."""
+        return self.context.all_reduce(tf.distribute.ReduceOp.SUM, self.mean(per_sample))
 
     def once(self, term, of_statistics=False):
         if of_statistics:

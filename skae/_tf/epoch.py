@@ -81,18 +81,28 @@ def batch_runner(spec, mode, jit_compile=False, weighted=False, strategy=None):
     n_parts = len(loss_parts(spec))
 
     def gradients(xb, wb, draws, params, batch):
+        updates = []
         with tf.GradientTape() as tape:
-            loss, parts = objective(spec, params, xb, draws, wb if weighted else None, batch)
+            loss, parts = objective(spec, params, xb, draws, wb if weighted else None, batch, updates)
         # Zero for parameters the loss does not use (the calibrated decoder's
-        # variance, set after training): Adam then leaves them as they are.
+        # variance, set after training; batch normalisation's running
+        # statistics): Adam then leaves them as they are.
         grads = tape.gradient(loss, tf.nest.flatten(params), unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        return grads, tf.stack([loss, *parts])
+        return grads, tf.stack([loss, *parts]), updates
+
+    def move_running_statistics(updates):
+        """Batch normalisation's running statistics, towards this batch's
+        (under a strategy, the global batch's: every replica moves its copy alike)."""
+        for layer, weights, mean, variance in updates:
+            for name, value in (("moving_mean", mean), ("moving_variance", variance)):
+                weights[name].assign(layer.momentum * weights[name] + (1.0 - layer.momentum) * tf.stop_gradient(value))
 
     @tf.function(jit_compile=jit_compile, autograph=False)
     def one_device_step(xb, wb, draws, variables, learning_rate):
         params, m, v, powers, iterations = variables
-        grads, losses = gradients(xb, wb, draws, params, WHOLE_BATCH)
+        grads, losses, updates = gradients(xb, wb, draws, params, WHOLE_BATCH)
         Adam.update(tf.nest.flatten(params), grads, m, v, powers, iterations, learning_rate)
+        move_running_statistics(updates)
         return losses * tf.cast(tf.shape(xb)[0], tf.float32)
 
     def replica_step(xb, wb, draws, variables, learning_rate):
@@ -101,12 +111,13 @@ def batch_runner(spec, mode, jit_compile=False, weighted=False, strategy=None):
         n, replica = tf.shape(xb)[0], context.replica_id_in_sync_group
         lo = n * replica // context.num_replicas_in_sync
         hi = n * (replica + 1) // context.num_replicas_in_sync
-        grads, losses = gradients(
+        grads, losses, updates = gradients(
             xb[lo:hi], wb[lo:hi] if weighted else wb, tuple(d[lo:hi] for d in draws), params,
             ReplicaShard(context, n),
         )
         grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
         Adam.update(tf.nest.flatten(params), grads, m, v, powers, iterations, learning_rate)
+        move_running_statistics(updates)
         return losses
 
     def distributed_step(xb, wb, draws, variables, learning_rate):

@@ -1,12 +1,12 @@
 """Keras models of a fitted network, built from its layer descriptions.
 
 Plain Keras layers (``Dense``, ``Conv2D``, ``Conv2DTranspose``,
-``Reshape``) holding a copy of the weights: the models save and load with
+``Reshape``, ``BatchNormalization`` and ``Activation``) holding a copy of the weights: the models save and load with
 Keras' own format and no custom objects.  Noise layers are left out (they
 are the identity at inference).
 """
 
-from .._spec import ACTIVATIONS, Conv2D, Conv2DTranspose, Dense, Noise, Reshape
+from .._spec import ACTIVATIONS, BatchNorm, Conv2D, Conv2DTranspose, Dense, Noise, Reshape
 from . import import_tensorflow
 
 tf = import_tensorflow()
@@ -42,24 +42,33 @@ def keras_layer(layer, name, activation=None):
     raise TypeError(f"not a weight layer: {layer!r}")
 
 
-def keras_model(name, n_inputs, layers, weights, output_activation=None):
+def keras_model(name, n_inputs, layers, weights, norms=(), output_activation=None):
     """A ``keras.Sequential`` of ``layers`` (descriptions) on flat rows of
     ``n_inputs``, with ``weights`` ((kernel, bias) per weight layer, tied
-    kernels already resolved); ``output_activation`` overrides the last
-    weight layer's activation (a sigmoid for binary cross-entropy's logits)."""
+    kernels already resolved) and ``norms`` (the batch normalisations'
+    entries, in order); ``output_activation`` overrides the last weight
+    layer's activation (a sigmoid for binary cross-entropy's logits)."""
     keras = tf.keras
     stack = [keras.Input(shape=(n_inputs,))]
-    weighted = [layer for layer in layers if layer.weighted]
+    arrays = []
+    weights, norms = iter(weights), iter(norms)
+    n_weighted = sum(layer.weighted for layer in layers)
     i = 0
     for layer in layers:
         if isinstance(layer, Noise):
             continue
         if isinstance(layer, Reshape):
             stack.append(keras.layers.Reshape(layer.shape))
-            continue
-        last = i == len(weighted) - 1
-        stack.append(keras_layer(layer, f"{name}_{i}", output_activation if last else None))
-        i += 1
+        elif isinstance(layer, BatchNorm):
+            entry = next(norms)
+            stack.append(keras.layers.BatchNormalization(epsilon=layer.epsilon, momentum=layer.momentum))
+            stack.append(keras.layers.Activation(ACTIVATIONS[layer.activation][0]))
+            arrays += [entry[key] for key in ("gamma", "beta", "moving_mean", "moving_variance")]
+        else:
+            last = i == n_weighted - 1
+            stack.append(keras_layer(layer, f"{name}_{i}", output_activation if last else None))
+            arrays += list(next(weights))
+            i += 1
     model = keras.Sequential(stack, name=name)
-    model.set_weights([a for W, b in weights for a in (W, b)])
+    model.set_weights(arrays)
     return model

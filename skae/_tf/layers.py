@@ -20,7 +20,7 @@ import functools
 
 import numpy as np
 
-from .._spec import ACTIVATIONS, Conv2D, Conv2DTranspose, Dense, Noise, Reshape, weight_layers
+from .._spec import ACTIVATIONS, BatchNorm, Conv2D, Conv2DTranspose, Dense, Noise, Reshape, batch_norms, weight_layers
 from . import import_tensorflow
 
 tf = import_tensorflow()
@@ -72,6 +72,12 @@ def initial_weights(spec, seed):
         "encoder": [initial_layer(rng, layer) for layer in weight_layers(spec.encoder_layers())],
         "decoder": [initial_layer(rng, layer) for layer in weight_layers(spec.decoder_layers())],
     }
+    norms = batch_norms(spec.encoder_layers()) + batch_norms(spec.decoder_layers())
+    if norms:
+        weights["batch_norm"] = [
+            {"gamma": np.ones(c), "beta": np.zeros(c), "moving_mean": np.zeros(c), "moving_variance": np.ones(c)}
+            for c in (layer.channels for layer in norms)
+        ]
     if spec.variational:
         weights["logvar"] = initial_layer(rng, spec.logvar_layer())
     if calibrated(spec):
@@ -103,6 +109,36 @@ def _conv_strides(layer):
     return [1, *layer.strides, 1]
 
 
+class Training:
+    """What a training pass gives the layers: ``batch`` takes the batch
+    statistics (a :class:`~skae._tf.distribute.WholeBatch` or
+    ``ReplicaShard``), and ``updates`` collects each batch normalisation's
+    (layer, weights, mean, variance), which the training step moves the
+    running statistics towards."""
+
+    def __init__(self, batch):
+        self.batch = batch
+        self.updates = []
+
+
+def batch_norm(layer, weights, x, training=None):
+    """A :class:`~skae._spec.BatchNorm` on x: the batch's statistics in
+    training (recorded in ``training.updates``), the running ones otherwise."""
+    dtype = x.dtype
+    if training is None:
+        mean = tf.cast(weights["moving_mean"], dtype)
+        variance = tf.cast(weights["moving_variance"], dtype)
+    else:
+        axes = list(range(1, len(x.shape) - 1))  # an image's height and width; none for flat rows
+        per_sample = tf.reduce_mean(x, axis=axes) if axes else x
+        per_sample_sq = tf.reduce_mean(tf.square(x), axis=axes) if axes else tf.square(x)
+        mean = training.batch.shared_statistic(per_sample)
+        variance = tf.maximum(training.batch.shared_statistic(per_sample_sq) - tf.square(mean), 0.0)
+        training.updates.append((layer, weights, mean, variance))
+    scale = tf.cast(weights["gamma"], dtype) * tf.math.rsqrt(variance + layer.epsilon)
+    return TF_ACTIVATIONS[layer.activation]((x - mean) * scale + tf.cast(weights["beta"], dtype))
+
+
 def apply_layer(layer, weights, x, kernel=None, noise=None):
     """One layer on x.  ``weights`` is its entry of the params ({} for a
     layer without weights); ``kernel`` the encoder kernel a tied layer
@@ -127,43 +163,71 @@ def apply_layer(layer, weights, x, kernel=None, noise=None):
     return TF_ACTIVATIONS[layer.activation](x if b is None else x + tf.cast(b, x.dtype))
 
 
-def stack_outputs(layers, params, x, tied_to=(), draws=None):
+def stack_outputs(layers, params, x, tied_to=(), draws=None, norms=(), training=None):
     """The output of each layer of ``layers`` applied to x in turn.
 
     ``params`` are the weight layers' entries, in order; ``tied_to`` the
     encoder's entries, whose kernels tied layers use; ``draws`` the noise
-    layers' random numbers, in order (None at inference).
+    layers' random numbers, in order (None at inference); ``norms`` the
+    batch normalisations' entries, in order; ``training`` a
+    :class:`Training` pass, or None at inference.
     """
-    outputs, weights = [], iter(params)
+    outputs, weights, norms = [], iter(params), iter(norms)
     draws = None if draws is None else iter(draws)
     for layer in layers:
-        entry = next(weights) if layer.weighted else {}
-        kernel = None if getattr(layer, "tied", None) is None else tied_to[layer.tied]["kernel"]
-        noise = next(draws) if draws is not None and isinstance(layer, Noise) else None
-        x = apply_layer(layer, entry, x, kernel, noise)
+        if isinstance(layer, BatchNorm):
+            x = batch_norm(layer, next(norms), x, training)
+        else:
+            entry = next(weights) if layer.weighted else {}
+            kernel = None if getattr(layer, "tied", None) is None else tied_to[layer.tied]["kernel"]
+            noise = next(draws) if draws is not None and isinstance(layer, Noise) else None
+            x = apply_layer(layer, entry, x, kernel, noise)
         outputs.append(x)
     return outputs
 
 
-def apply_stack(layers, params, x, tied_to=(), draws=None):
+def apply_stack(layers, params, x, tied_to=(), draws=None, norms=(), training=None):
     """``layers`` applied to x (x itself if there are none)."""
-    outputs = stack_outputs(layers, params, x, tied_to, draws)
+    outputs = stack_outputs(layers, params, x, tied_to, draws, norms, training)
     return outputs[-1] if outputs else x
 
 
+def unit_outputs(layers, outputs):
+    """The output of each weight layer, after the batch normalisation that
+    follows it (which applies its activation), if any."""
+    units = []
+    for i, (layer, out) in enumerate(zip(layers, outputs)):
+        if layer.weighted:
+            units.append(out)
+        elif isinstance(layer, BatchNorm) and i and layers[i - 1].weighted:
+            units[-1] = out
+    return units
+
+
+def _norms(spec, params, part):
+    """The batch normalisations' entries of the encoder or the decoder."""
+    norms = list(params.get("batch_norm", []))
+    n_encoder = len(batch_norms(spec.encoder_layers()))
+    return norms[:n_encoder] if part == "encoder" else norms[n_encoder:]
+
+
 # -- the autoencoder's forward pass --------------------------------------------------
-def encode_hidden(spec, params, x, draws=None):
+def encode_hidden(spec, params, x, draws=None, training=None):
     """The encoder's last hidden representation, before the code layer."""
-    return apply_stack(spec.encoder_layers()[:-1], params["encoder"][:-1], x, draws=draws)
+    return apply_stack(
+        spec.encoder_layers()[:-1], params["encoder"][:-1], x, draws=draws,
+        norms=_norms(spec, params, "encoder"), training=training,
+    )
 
 
 def code_layer(spec, params, h):
     return apply_layer(spec.encoder_layers()[-1], params["encoder"][-1], h)
 
 
-def encode(spec, params, x, draws=None):
-    """The code (for a VAE: the posterior mean); ``draws``: a training pass's noise."""
-    return code_layer(spec, params, encode_hidden(spec, params, x, draws))
+def encode(spec, params, x, draws=None, training=None):
+    """The code (for a VAE: the posterior mean); ``draws`` and ``training``:
+    a training pass's noise and batch statistics."""
+    return code_layer(spec, params, encode_hidden(spec, params, x, draws, training))
 
 
 # The log-variance head's output is bounded smoothly to (-LOGVAR_BOUND,
@@ -172,25 +236,29 @@ def encode(spec, params, x, draws=None):
 LOGVAR_BOUND = 20.0
 
 
-def posterior(spec, params, x, draws=None):
+def posterior(spec, params, x, draws=None, training=None):
     """A VAE's Gaussian posterior q(z | x): (mean, log-variance)."""
-    h = encode_hidden(spec, params, x, draws)
+    h = encode_hidden(spec, params, x, draws, training)
     raw = apply_layer(spec.logvar_layer(), params["logvar"], h)
     return code_layer(spec, params, h), LOGVAR_BOUND * tf.tanh(raw / LOGVAR_BOUND)
 
 
-def decoder_outputs(spec, params, z):
-    """The output of every decoder layer with weights, the logits last (flat rows)."""
+def decoder_outputs(spec, params, z, training=None):
+    """The output of every decoder layer with weights (after its batch
+    normalisation, if any), the logits last (flat rows)."""
     layers = spec.decoder_layers()
-    outputs = stack_outputs(layers, params["decoder"], z, tied_to=params["encoder"])
-    weighted = [out for layer, out in zip(layers, outputs) if layer.weighted]
+    outputs = stack_outputs(
+        layers, params["decoder"], z, tied_to=params["encoder"], norms=_norms(spec, params, "decoder"),
+        training=training,
+    )
+    units = unit_outputs(layers, outputs)
     if isinstance(layers[-1], Reshape):
-        weighted[-1] = outputs[-1]
-    return weighted
+        units[-1] = outputs[-1]
+    return units
 
 
-def decode_logits(spec, params, z):
-    return decoder_outputs(spec, params, z)[-1]
+def decode_logits(spec, params, z, training=None):
+    return decoder_outputs(spec, params, z, training)[-1]
 
 
 def decode(spec, params, z):
@@ -202,13 +270,18 @@ def _flat(x):
     return tf.reshape(x, [tf.shape(x)[0], -1])
 
 
-def layer_correspondence(spec, params, x, codes, draws=None):
+def layer_correspondence(spec, params, x, codes, draws=None, training=None):
     """Per-sample ``sum_i ||e_i - d_i||^2``: each hidden encoder layer's output
     against its mirror decoder layer's (seed 002's extra loss)."""
     layers = spec.encoder_layers()[:-1]
-    outputs = stack_outputs(layers, params["encoder"][:-1], x, draws=draws)
-    encoded = [out for layer, out in zip(layers, outputs) if layer.weighted]
-    decoded = decoder_outputs(spec, params, codes)[:-1][::-1]
+    training = None if training is None else Training(training.batch)
+    outputs = stack_outputs(
+        layers, params["encoder"][:-1], x, draws=draws, norms=_norms(spec, params, "encoder"), training=training
+    )
+    encoded = unit_outputs(layers, outputs)
+    decoded = decoder_outputs(spec, params, codes, training)[:-1][::-1]
+    # (Its own passes record batch statistics into a collector left unused:
+    # the objective's passes already move the running statistics, once.)
     return tf.add_n([
         tf.reduce_sum(tf.math.squared_difference(_flat(e), _flat(d)), axis=1) for e, d in zip(encoded, decoded)
     ])

@@ -12,7 +12,7 @@ from .._spec import Noise, PredictorSpec
 from . import import_tensorflow
 from .distribute import WHOLE_BATCH
 from .layers import (
-    apply_layer, calibrated, decode_logits, encode, frozen_view, layer_correspondence, posterior, predict,
+    Training, apply_layer, calibrated, decode_logits, encode, frozen_view, layer_correspondence, posterior, predict,
 )
 
 tf = import_tensorflow()
@@ -244,7 +244,7 @@ def kernels(params):
     return [layer["kernel"] for layer in layers if "kernel" in layer]
 
 
-def objective(spec, params, x, draws, weights=None, batch=WHOLE_BATCH):
+def objective(spec, params, x, draws, weights=None, batch=WHOLE_BATCH, updates=None):
     """The training loss on one batch, and its parts (see :func:`loss_parts`).
 
     Autoencoders: mean reconstruction error of the clean batch (from its
@@ -264,16 +264,17 @@ def objective(spec, params, x, draws, weights=None, batch=WHOLE_BATCH):
     if isinstance(spec, PredictorSpec):
         return predictor_objective(spec, params, x, weights, batch)
     noise_draws, draws = _noise_draws(spec, draws)
+    training = Training(batch)
 
     def mean(per_sample):
         return batch.mean(per_sample if weights is None else weights * per_sample)
 
     parts = ()
     if spec.variational:
-        mu, logvar = posterior(spec, params, x, noise_draws)
+        mu, logvar = posterior(spec, params, x, noise_draws, training)
         eps = draws.pop(0)
         codes = mu + tf.exp(0.5 * logvar) * eps
-        logits = decode_logits(spec, params, codes)
+        logits = decode_logits(spec, params, codes, training)
         noise = 0.0
         if calibrated(spec):
             # The decoder's variance at its optimum for this batch (the mean
@@ -289,8 +290,8 @@ def objective(spec, params, x, draws, weights=None, batch=WHOLE_BATCH):
     elif spec.centred_linear:
         loss = mean(linear_tied_errors(x, params["encoder"][0]["kernel"], with_norms=False))
     else:
-        codes = encode(spec, params, x, noise_draws)
-        logits = decode_logits(spec, params, codes)
+        codes = encode(spec, params, x, noise_draws, training)
+        logits = decode_logits(spec, params, codes, training)
         loss = mean(reconstruction_errors(spec, x, logits))
     for name, *options in spec.penalties:
         loss = loss + batch.once(PENALTIES[name](codes, *options, batch=batch), of_statistics=True)
@@ -298,10 +299,12 @@ def objective(spec, params, x, draws, weights=None, batch=WHOLE_BATCH):
         projections = None if spec.contraction_in_closed_form else draws.pop(0)
         loss = loss + spec.contraction * mean(jacobian_norms(spec, params, x, projections))
     if spec.layer_loss_weight and spec.n_weight_layers > 1:
-        loss = loss + spec.layer_loss_weight * mean(layer_correspondence(spec, params, x, codes, noise_draws))
+        loss = loss + spec.layer_loss_weight * mean(layer_correspondence(spec, params, x, codes, noise_draws, training))
     if spec.alpha:
         l2 = tf.add_n([tf.reduce_sum(tf.square(W)) for W in kernels(params)])
         loss = loss + batch.once(0.5 * spec.alpha * l2)
+    if updates is not None:
+        updates.extend(training.updates)
     return loss, parts
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .._spec import Dense, PredictorSpec, weight_layers
+from .._spec import Dense, PredictorSpec, batch_norms, weight_layers
 from . import export, import_tensorflow
 from .distribute import replica_variables
 from .layers import decode, encode, frozen_outputs, initial_head, initial_weights, predict
@@ -158,14 +158,22 @@ class Autoencoder(tf.Module):
         return out
 
     # -- Keras export ---------------------------------------------------------
+    def _norms(self):
+        """The batch normalisations' weights as numpy arrays: (encoder's, decoder's)."""
+        norms = self.get_weights().get("batch_norm", [])
+        n_encoder = len(batch_norms(self.spec.encoder_layers()))
+        return norms[:n_encoder], norms[n_encoder:]
+
     def keras_encoder(self):
         layers = self.spec.encoder_layers()
-        return export.keras_model("encoder", self.spec.n_features, layers, self.layers()[: len(self.params["encoder"])])
+        return export.keras_model(
+            "encoder", self.spec.n_features, layers, self.layers()[: len(self.params["encoder"])], self._norms()[0]
+        )
 
     def keras_decoder(self):
         return export.keras_model(
             "decoder", self.spec.n_components, self.spec.decoder_layers(),
-            self.layers()[len(self.params["encoder"]):],
+            self.layers()[len(self.params["encoder"]):], self._norms()[1],
             output_activation="logistic" if self.spec.loss == "binary_crossentropy" else None,
         )
 
