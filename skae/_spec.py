@@ -7,9 +7,11 @@ is plain data, so it pickles and is the key of the compiled functions' cache.
 
 A spec's network is a sequence of layer descriptions, derived from its
 hyperparameters: :class:`Dense`, :class:`Conv2D`, :class:`Conv2DTranspose`,
-:class:`Reshape` and :class:`Noise` (see :meth:`NetworkSpec.encoder_layers`
-and :meth:`NetworkSpec.decoder_layers`).  The layers with weights (dense and
-convolutional) each own one entry of the network's weights, in order; a
+:class:`Reshape`, :class:`Noise` and :class:`BatchNorm` (see
+:meth:`NetworkSpec.encoder_layers` and :meth:`NetworkSpec.decoder_layers`).
+The layers with weights (dense and convolutional) each own one entry of the
+network's weights, in order (batch normalisations have a list of their
+own); a
 decoder layer with ``tied=i`` has no kernel of its own and uses the kernel of
 the encoder's weight layer ``i`` through its adjoint: the transpose for a
 dense layer, the transposed convolution for a convolution.
@@ -127,7 +129,7 @@ class Conv2DTranspose:
 @dataclass(frozen=True)
 class BatchNorm:
     """Batch normalisation of its input's last axis (the units of flat rows,
-    or the channels of an image), then ``activation``: ``activation(gamma *
+    or the channels of an image: ``shape[-1]`` of them), then ``activation``: ``activation(gamma *
     (x - mean) / sqrt(var + epsilon) + beta)``.  Training uses the batch's
     statistics (of the global batch, under tf.distribute) and moves the
     running ones towards them by ``1 - momentum`` a step; inference uses the
@@ -144,10 +146,6 @@ class BatchNorm:
     @property
     def output_shape(self):
         return self.shape
-
-    @property
-    def channels(self):
-        return self.shape[-1]
 
 
 @dataclass(frozen=True)
@@ -189,10 +187,6 @@ def weight_layers(layers):
 def batch_norms(layers):
     """The batch-normalisation layers of a description, in order."""
     return [layer for layer in layers if isinstance(layer, BatchNorm)]
-
-
-def _pairs(value):
-    return tuple(value) if isinstance(value, tuple) else (value, value)
 
 
 @dataclass(frozen=True)

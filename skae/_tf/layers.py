@@ -46,17 +46,13 @@ def initial_kernel(rng, shape, fans, activation):
     return rng.uniform(-limit, limit, size=shape)
 
 
-def _bias_size(layer):
-    return layer.units if isinstance(layer, Dense) else layer.filters
-
-
 def initial_layer(rng, layer):
     """The initial weights of one weight layer: a kernel (unless tied) and a bias (if it has one)."""
     out = {}
     if layer.tied is None:
         out["kernel"] = initial_kernel(rng, layer.kernel_shape, layer.fans, layer.activation)
     if layer.use_bias:
-        out["bias"] = np.zeros(_bias_size(layer))
+        out["bias"] = np.zeros(layer.output_shape[-1])
     return out
 
 
@@ -76,7 +72,7 @@ def initial_weights(spec, seed):
     if norms:
         weights["batch_norm"] = [
             {"gamma": np.ones(c), "beta": np.zeros(c), "moving_mean": np.zeros(c), "moving_variance": np.ones(c)}
-            for c in (layer.channels for layer in norms)
+            for c in (layer.output_shape[-1] for layer in norms)
         ]
     if spec.variational:
         weights["logvar"] = initial_layer(rng, spec.logvar_layer())
@@ -212,12 +208,18 @@ def _norms(spec, params, part):
 
 
 # -- the autoencoder's forward pass --------------------------------------------------
-def encode_hidden(spec, params, x, draws=None, training=None):
-    """The encoder's last hidden representation, before the code layer."""
-    return apply_stack(
+def hidden_outputs(spec, params, x, draws=None, training=None):
+    """The output of each encoder layer before the code layer, in order."""
+    return stack_outputs(
         spec.encoder_layers()[:-1], params["encoder"][:-1], x, draws=draws,
         norms=_norms(spec, params, "encoder"), training=training,
     )
+
+
+def encode_hidden(spec, params, x, draws=None, training=None):
+    """The encoder's last hidden representation, before the code layer."""
+    outputs = hidden_outputs(spec, params, x, draws, training)
+    return outputs[-1] if outputs else x
 
 
 def code_layer(spec, params, h):
@@ -236,11 +238,15 @@ def encode(spec, params, x, draws=None, training=None):
 LOGVAR_BOUND = 20.0
 
 
-def posterior(spec, params, x, draws=None, training=None):
-    """A VAE's Gaussian posterior q(z | x): (mean, log-variance)."""
-    h = encode_hidden(spec, params, x, draws, training)
+def posterior_of_hidden(spec, params, h):
+    """A VAE's Gaussian posterior (mean, log-variance) from the encoder's last hidden representation."""
     raw = apply_layer(spec.logvar_layer(), params["logvar"], h)
     return code_layer(spec, params, h), LOGVAR_BOUND * tf.tanh(raw / LOGVAR_BOUND)
+
+
+def posterior(spec, params, x, draws=None, training=None):
+    """A VAE's Gaussian posterior q(z | x): (mean, log-variance)."""
+    return posterior_of_hidden(spec, params, encode_hidden(spec, params, x, draws, training))
 
 
 def decoder_outputs(spec, params, z, training=None):
@@ -270,21 +276,22 @@ def _flat(x):
     return tf.reshape(x, [tf.shape(x)[0], -1])
 
 
-def layer_correspondence(spec, params, x, codes, draws=None, training=None):
-    """Per-sample ``sum_i ||e_i - d_i||^2``: each hidden encoder layer's output
-    against its mirror decoder layer's (seed 002's extra loss)."""
-    layers = spec.encoder_layers()[:-1]
-    training = None if training is None else Training(training.batch)
-    outputs = stack_outputs(
-        layers, params["encoder"][:-1], x, draws=draws, norms=_norms(spec, params, "encoder"), training=training
-    )
-    encoded = unit_outputs(layers, outputs)
-    decoded = decoder_outputs(spec, params, codes, training)[:-1][::-1]
-    # (Its own passes record batch statistics into a collector left unused:
-    # the objective's passes already move the running statistics, once.)
+def correspondence_errors(spec, hidden, decoded):
+    """Per-sample ``sum_i ||e_i - d_i||^2`` from a pass's outputs: ``hidden``
+    the encoder's (:func:`hidden_outputs`), ``decoded`` the decoder's
+    (:func:`decoder_outputs`)."""
+    encoded = unit_outputs(spec.encoder_layers()[:-1], hidden)
+    mirrored = decoded[:-1][::-1]
     return tf.add_n([
-        tf.reduce_sum(tf.math.squared_difference(_flat(e), _flat(d)), axis=1) for e, d in zip(encoded, decoded)
+        tf.reduce_sum(tf.math.squared_difference(_flat(e), _flat(d)), axis=1) for e, d in zip(encoded, mirrored)
     ])
+
+
+def layer_correspondence(spec, params, x, codes):
+    """Per-sample ``sum_i ||e_i - d_i||^2``: each hidden encoder layer's output
+    on x against its mirror decoder layer's on ``codes`` (seed 002's extra
+    loss; training computes it from its own pass, :func:`correspondence_errors`)."""
+    return correspondence_errors(spec, hidden_outputs(spec, params, x), decoder_outputs(spec, params, codes))
 
 
 # -- prediction networks on an encoder (the supervised meta-estimators) -----------

@@ -12,7 +12,8 @@ from .._spec import Noise, PredictorSpec
 from . import import_tensorflow
 from .distribute import WHOLE_BATCH
 from .layers import (
-    Training, apply_layer, calibrated, decode_logits, encode, frozen_view, layer_correspondence, posterior, predict,
+    TF_ACTIVATIONS, Training, calibrated, code_layer, correspondence_errors, decode_logits, decoder_outputs, encode,
+    frozen_view, hidden_outputs, posterior, posterior_of_hidden, predict,
 )
 
 tf = import_tensorflow()
@@ -178,7 +179,7 @@ def jacobian_norms(spec, params, x, projections=None):
         pre = tf.matmul(x, W)
         if "bias" in weights:
             pre = pre + tf.cast(weights["bias"], x.dtype)
-        h = apply_layer(layer, weights, x)
+        h = TF_ACTIVATIONS[layer.activation](pre)
         slope = _DERIVATIVES[layer.activation](h, pre)
         return tf.reduce_sum(tf.square(slope) * tf.reduce_sum(tf.square(W), axis=0), axis=1)
     with tf.GradientTape() as tape:
@@ -270,11 +271,15 @@ def objective(spec, params, x, draws, weights=None, batch=WHOLE_BATCH, updates=N
         return batch.mean(per_sample if weights is None else weights * per_sample)
 
     parts = ()
+    if not spec.centred_linear:  # one pass through the network serves every term
+        hidden = hidden_outputs(spec, params, x, noise_draws, training)
+        h = hidden[-1] if hidden else x
     if spec.variational:
-        mu, logvar = posterior(spec, params, x, noise_draws, training)
+        mu, logvar = posterior_of_hidden(spec, params, h)
         eps = draws.pop(0)
         codes = mu + tf.exp(0.5 * logvar) * eps
-        logits = decode_logits(spec, params, codes, training)
+        decoded = decoder_outputs(spec, params, codes, training)
+        logits = decoded[-1]
         noise = 0.0
         if calibrated(spec):
             # The decoder's variance at its optimum for this batch (the mean
@@ -290,16 +295,16 @@ def objective(spec, params, x, draws, weights=None, batch=WHOLE_BATCH, updates=N
     elif spec.centred_linear:
         loss = mean(linear_tied_errors(x, params["encoder"][0]["kernel"], with_norms=False))
     else:
-        codes = encode(spec, params, x, noise_draws, training)
-        logits = decode_logits(spec, params, codes, training)
-        loss = mean(reconstruction_errors(spec, x, logits))
+        codes = code_layer(spec, params, h)
+        decoded = decoder_outputs(spec, params, codes, training)
+        loss = mean(reconstruction_errors(spec, x, decoded[-1]))
     for name, *options in spec.penalties:
         loss = loss + batch.once(PENALTIES[name](codes, *options, batch=batch), of_statistics=True)
     if spec.contraction:
         projections = None if spec.contraction_in_closed_form else draws.pop(0)
         loss = loss + spec.contraction * mean(jacobian_norms(spec, params, x, projections))
     if spec.layer_loss_weight and spec.n_weight_layers > 1:
-        loss = loss + spec.layer_loss_weight * mean(layer_correspondence(spec, params, x, codes, noise_draws, training))
+        loss = loss + spec.layer_loss_weight * mean(correspondence_errors(spec, hidden, decoded))
     if spec.alpha:
         l2 = tf.add_n([tf.reduce_sum(tf.square(W)) for W in kernels(params)])
         loss = loss + batch.once(0.5 * spec.alpha * l2)

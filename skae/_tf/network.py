@@ -153,7 +153,7 @@ class Autoencoder(tf.Module):
             else:
                 kernel = encoder[layer.tied]["kernel"]
                 kernel = kernel.T if isinstance(layer, Dense) else kernel
-            bias = entry.get("bias", np.zeros(layer.units if isinstance(layer, Dense) else layer.filters, np.float32))
+            bias = entry.get("bias", np.zeros(layer.output_shape[-1], np.float32))
             out.append((kernel, bias))
         return out
 
