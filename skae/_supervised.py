@@ -21,15 +21,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import (
-    BaseAutoencoder,
-    _check_float32_range,
-    _layer_sizes,
-    _swap_in,
-    _tf_side,
-    _unit_mean,
-    _validate_fitted_X,
-)
+from ._base import BaseAutoencoder, _swap_in, _tf_side, _validate_fitted_X
+from ._checks import _check_float32_range, _layer_sizes, _unit_mean
 from ._spec import PredictorSpec
 from ._tied import default_deep_tied
 

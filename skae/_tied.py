@@ -9,7 +9,8 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import _incremental_mean_and_var
 from sklearn.utils.sparsefuncs import incr_mean_variance_axis
 
-from ._base import BaseAutoencoder, _dense_chunks, _finite, _rows, _tf_side
+from ._base import BaseAutoencoder, _dense_chunks, _rows, _tf_side
+from ._checks import _finite
 from ._rayleigh_ritz import orthonormal_basis, projected_scatter, ritz
 
 

@@ -188,7 +188,7 @@ def test_the_range_check_copies_no_canonical_matrix():
     rng = np.random.default_rng(0)
     X = sp.random(20000, 1000, density=0.1, format="csr", random_state=0, dtype=np.float64)
     assert X.has_canonical_format and X.data.nbytes == 16_000_000
-    from skae._base import _check_unit_range
+    from skae._checks import _check_unit_range
 
     tracemalloc.start()
     try:

@@ -21,7 +21,7 @@ from skae import (
     TiedAutoencoder,
     VariationalAutoencoder,
 )
-from skae._base import _check_float32_range
+from skae._checks import _check_float32_range
 
 from .conftest import ALL_ESTIMATORS
 
